@@ -1,0 +1,16 @@
+"""framing: detect how news passages frame the Russia / US / NATO security crisis.
+
+>>> from framing import predict, score_article
+>>> predict("Putin said NATO had deceived Russia.")          # doctest: +SKIP
+Prediction(text=..., label='russian_position', scores={...})
+
+Labels (``framing.LABELS``): ``russian_position``, ``western_response``,
+``neutral_report``, as defined by the project's annotation guideline.
+"""
+
+from .inference import ArticleResult, PassageResult, Prediction, predict, score_article
+from .labels import LABELS
+from .segment import segment
+
+__all__ = ["LABELS", "ArticleResult", "PassageResult", "Prediction", "predict", "score_article", "segment"]
+__version__ = "0.1.0"

@@ -1,0 +1,372 @@
+"""Score passages and articles with a trained framing model: ``predict()`` and ``score_article()``.
+
+Speed on a CPU comes from: bf16 autocast where the CPU supports it (AMX /
+AVX512-BF16; ``precision="fp32"`` switches it off), batches of windows sorted by
+length with padding only to the longest window of each batch, and
+``torch.inference_mode``. The model is loaded once per process (per directory,
+device and precision) and shared; concurrent calls from threads are safe.
+
+Long passages are never silently truncated: a passage longer than the model's
+window is cut into overlapping windows of ``max_seq_length - 2`` tokens (stride
+= three quarters of a window), each window is scored, and the passage's logits
+are the mean of the windows' logits weighted by each window's token count.
+Calibrated probabilities are ``softmax(logits / T)`` with the temperature ``T``
+fitted on the validation split at training time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .labels import LABELS
+from .segment import segment
+
+DEFAULT_MODEL_DIR = "outputs/framing-e5-small"
+MODEL_ENV = "FRAMING_MODEL"
+DEFAULT_BATCH_SIZE = 32
+WINDOW_OVERLAP = 0.25
+MAX_TOKENS_PER_CALL = 65536  # windows are tokenized and scored in chunks of this many tokens
+
+
+class ModelNotFoundError(FileNotFoundError):
+    """No model was given and none was found where ``predict()`` looks."""
+
+
+class ModelDirectoryError(ValueError):
+    """A model directory has missing or mismatched files (the message says which)."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One passage's result. ``empty`` is True (and ``label`` None) for blank input in a batch."""
+
+    text: str
+    label: str | None
+    scores: dict[str, float] = field(default_factory=dict)
+    empty: bool = False
+    windows: int = 1
+
+
+@dataclass(frozen=True)
+class PassageResult(Prediction):
+    """A passage of an article, with its character span ``[start, end)`` in the article."""
+
+    start: int = 0
+    end: int = 0
+    index: int = 0
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """An article's passages and their summary.
+
+    ``label_share``: share of passages per label; ``length_weighted_share``: the
+    same weighted by passage length in characters; ``dominant_frame``: the label
+    with the largest length-weighted share (None when no passage survived).
+    """
+
+    passages: list[PassageResult]
+    label_share: dict[str, float]
+    length_weighted_share: dict[str, float]
+    dominant_frame: str | None
+    text: str = ""
+
+
+def _check_text(x: object, where: str = "text") -> str:
+    if not isinstance(x, str):
+        raise TypeError(f"{where} must be str (or a list/tuple of str), not {type(x).__name__}")
+    return x
+
+
+def clean_text(text: str) -> str:
+    """Make any Python string safe for the tokenizer: lone surrogates become U+FFFD."""
+    return text.encode("utf-8", "replace").decode("utf-8") if not text.isascii() else text
+
+
+def default_model_path() -> str:
+    """Where ``predict()`` looks without ``model=``: ``$FRAMING_MODEL``, else the training output."""
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return env
+    if Path(DEFAULT_MODEL_DIR, "config.json").is_file():
+        return DEFAULT_MODEL_DIR
+    raise ModelNotFoundError(
+        f"no framing model found: pass model=PATH_OR_HUB_ID, set {MODEL_ENV}, or train one with "
+        f"`python scripts/train.py` (it writes {DEFAULT_MODEL_DIR}/)")
+
+
+def validate_model_dir(path: Path) -> None:
+    """Raise :class:`ModelDirectoryError` unless ``path`` holds a complete framing model."""
+    import json
+
+    if not path.is_dir():
+        raise ModelDirectoryError(f"{path}: not a directory")
+    cfg_file = path / "config.json"
+    if not cfg_file.is_file():
+        raise ModelDirectoryError(f"{path}: no config.json; not a saved model directory")
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelDirectoryError(f"{path}: config.json is unreadable: {exc}") from None
+    id2label = cfg.get("id2label")
+    if not isinstance(id2label, dict) or not id2label:
+        raise ModelDirectoryError(f"{path}: config.json has no id2label label map")
+    names = [id2label.get(str(i)) for i in range(len(id2label))]
+    if sorted(filter(None, names)) != sorted(LABELS) or len(names) != len(LABELS):
+        raise ModelDirectoryError(f"{path}: label map {names} does not match the framing labels {list(LABELS)}")
+    if cfg.get("num_labels", len(id2label)) != len(LABELS):
+        raise ModelDirectoryError(f"{path}: num_labels is {cfg.get('num_labels')}, expected {len(LABELS)}")
+    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
+        raise ModelDirectoryError(f"{path}: no weights (model.safetensors)")
+    if not (path / "tokenizer.json").is_file() and not (path / "tokenizer_config.json").is_file():
+        raise ModelDirectoryError(f"{path}: no tokenizer files (tokenizer.json)")
+
+
+def cpu_supports_bf16() -> bool:
+    """True when the CPU has native bf16 arithmetic (AMX or AVX512-BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_precision(precision: str, device: str) -> str:
+    """``auto`` -> ``bf16`` on CUDA or a bf16-capable CPU, else ``fp32``."""
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
+    if precision != "auto":
+        return precision
+    return "bf16" if device.startswith("cuda") or cpu_supports_bf16() else "fp32"
+
+
+class Predictor:
+    """A loaded model with its tokenizer; scores texts in length-sorted batches."""
+
+    def __init__(self, path: str, device: str = "cpu", precision: str = "auto"):
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        from . import modeling  # noqa: F401  (registers the framing head with the Auto classes)
+
+        local = Path(path)
+        if local.exists():
+            validate_model_dir(local)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForSequenceClassification.from_pretrained(path)
+        except (OSError, ValueError) as exc:
+            raise ModelDirectoryError(f"{path}: cannot load the model: {exc}") from None
+        self._setup(model, tokenizer, str(path), device, precision)
+
+    @classmethod
+    def from_model(cls, model, tokenizer, device: str = "cpu", precision: str = "auto") -> "Predictor":
+        """Wrap an in-memory model (e.g. just trained) so it is scored exactly like a saved one."""
+        self = cls.__new__(cls)
+        self._setup(model, tokenizer, "<in memory>", device, precision)
+        return self
+
+    def _setup(self, model, tokenizer, path: str, device: str, precision: str) -> None:
+        import torch
+
+        cfg = model.config
+        labels = [cfg.id2label[i] for i in range(cfg.num_labels)]
+        if sorted(labels) != sorted(LABELS):
+            raise ModelDirectoryError(f"{path}: label map {labels} does not match {list(LABELS)}")
+        self.path, self.device, self.labels = path, device, labels
+        self.precision = resolve_precision(precision, device)
+        self.model, self.tokenizer = model.to(device).eval(), tokenizer
+        self.temperature = float(getattr(cfg, "calibration_temperature", 1.0))
+        self.prefix = getattr(cfg, "text_prefix", "")
+        self.max_len = min(int(getattr(cfg, "max_seq_length", 512)), cfg.max_position_embeddings)
+        self.window = self.max_len - 2
+        self.stride = max(1, int(self.window * (1 - WINDOW_OVERLAP)))
+        self.cls_id, self.sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+        self.pad_id = tokenizer.pad_token_id
+        self._tok_lock = threading.Lock()
+        self._torch = torch
+
+    def _windows(self, ids: list[int]) -> list[list[int]]:
+        if len(ids) <= self.window:
+            return [ids]
+        starts = list(range(0, len(ids) - self.window + 1, self.stride))
+        if starts[-1] + self.window < len(ids):
+            starts.append(len(ids) - self.window)
+        return [ids[s:s + self.window] for s in starts]
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        with self._tok_lock:
+            enc = self.tokenizer([self.prefix + clean_text(t) for t in texts], add_special_tokens=False,
+                                 truncation=False, return_attention_mask=False, verbose=False)
+        return enc["input_ids"]
+
+    def _forward(self, windows: list[list[int]], batch_size: int) -> np.ndarray:
+        torch = self._torch
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        out = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
+        dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        with torch.inference_mode(), torch.autocast(dev_type, dtype=torch.bfloat16,
+                                                    enabled=self.precision == "bf16"):
+            for b in range(0, len(order), batch_size):
+                idx = order[b:b + batch_size]
+                width = max(len(windows[i]) for i in idx) + 2
+                ids = torch.full((len(idx), width), self.pad_id, dtype=torch.long)
+                mask = torch.zeros((len(idx), width), dtype=torch.long)
+                for row, i in enumerate(idx):
+                    seq = [self.cls_id, *windows[i], self.sep_id]
+                    ids[row, :len(seq)] = torch.tensor(seq)
+                    mask[row, :len(seq)] = 1
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                out[idx] = logits.float().cpu().numpy()
+        return out
+
+    def logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> tuple[np.ndarray, list[int]]:
+        """Uncalibrated logits per text (window-aggregated) and the number of windows of each."""
+        all_logits = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        n_windows = [0] * len(texts)
+        for chunk in _token_budget_chunks(texts, MAX_TOKENS_PER_CALL):
+            ids = self._encode([texts[i] for i in chunk])
+            windows, owner, weight = [], [], []
+            for i, seq in zip(chunk, ids):
+                for w in self._windows(seq):
+                    windows.append(w)
+                    owner.append(i)
+                    weight.append(max(len(w), 1))
+                    n_windows[i] += 1
+            win_logits = self._forward(windows, batch_size)
+            acc = np.zeros((len(texts), len(self.labels)), dtype=np.float64)
+            tot = np.zeros(len(texts), dtype=np.float64)
+            np.add.at(acc, owner, win_logits * np.asarray(weight, dtype=np.float64)[:, None])
+            np.add.at(tot, owner, weight)
+            all_logits[chunk] = (acc[chunk] / tot[chunk, None]).astype(np.float32)
+        return all_logits, n_windows
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
+                      temperature: float | None = None) -> tuple[np.ndarray, list[int]]:
+        """Calibrated label probabilities (columns in ``self.labels`` order)."""
+        from .calibration import probabilities
+
+        logits, n_windows = self.logits(texts, batch_size)
+        t = self.temperature if temperature is None else temperature
+        return probabilities(logits, t).astype(np.float64), n_windows
+
+
+def _token_budget_chunks(texts: Sequence[str], budget: int) -> Iterator[list[int]]:
+    """Indices of ``texts`` in chunks of about ``budget`` tokens (4 characters a token, roughly)."""
+    chunk, size = [], 0
+    for i, t in enumerate(texts):
+        est = len(t) // 4 + 1
+        if chunk and size + est > budget:
+            yield chunk
+            chunk, size = [], 0
+        chunk.append(i)
+        size += est
+    if chunk:
+        yield chunk
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_CACHE: dict[tuple[str, str, str], Predictor] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_predictor(model: str | os.PathLike | None = None, device: str | None = None,
+                   precision: str = "auto") -> Predictor:
+    """The process-wide :class:`Predictor` for ``model`` (loaded on first use)."""
+    path = str(model) if model is not None else default_model_path()
+    if not Path(path).exists() and not _HUB_ID.match(path):
+        raise ModelNotFoundError(f"model directory {path} does not exist; train one with "
+                                 f"`python scripts/train.py` or pass an existing path or a Hub id")
+    device = device or "cpu"
+    key = (str(Path(path).resolve()) if Path(path).exists() else path, device, precision)
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = Predictor(path, device, precision)
+        return _CACHE[key]
+
+
+def _as_list(texts: object) -> tuple[list[str], bool]:
+    if isinstance(texts, str):
+        return [texts], True
+    if isinstance(texts, (list, tuple)):
+        return [_check_text(t, f"texts[{i}]") for i, t in enumerate(texts)], False
+    raise TypeError(f"texts must be str or a list/tuple of str, not {type(texts).__name__}")
+
+
+def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, *,
+            batch_size: int = DEFAULT_BATCH_SIZE, device: str | None = None, precision: str = "auto",
+            level: str = "passage") -> Prediction | list[Prediction] | ArticleResult | list[ArticleResult]:
+    """Label passages (``level="passage"``) or whole articles (``level="article"``).
+
+    A single string gives one result, a list gives a list. In a list, blank
+    passages give ``Prediction(label=None, scores={}, empty=True)``; a single
+    blank string raises ``ValueError``.
+    """
+    if level == "article":
+        items, single = _as_list(texts)
+        out = [score_article(t, model, batch_size=batch_size, device=device, precision=precision) for t in items]
+        return out[0] if single else out
+    if level != "passage":
+        raise ValueError(f"level must be 'passage' or 'article', got {level!r}")
+    items, single = _as_list(texts)
+    if single and not items[0].strip():
+        raise ValueError("cannot label an empty or whitespace-only passage")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    live = [i for i, t in enumerate(items) if t.strip()]
+    results: list[Prediction] = [Prediction(text=t, label=None, empty=True, windows=0) for t in items]
+    if live:
+        pred = load_predictor(model, device, precision)
+        probs, n_windows = pred.probabilities([items[i] for i in live], batch_size)
+        for row, i in enumerate(live):
+            scores = {lab: float(p) for lab, p in zip(pred.labels, probs[row])}
+            results[i] = Prediction(text=items[i], label=pred.labels[int(probs[row].argmax())], scores=scores,
+                                    windows=n_windows[row])
+    return results[0] if single else results
+
+
+def summarize(passages: Sequence[PassageResult], text: str = "") -> ArticleResult:
+    """Label shares (plain and length-weighted) and the dominant frame of scored passages."""
+    labelled = [p for p in passages if p.label is not None]
+    share = {lab: 0.0 for lab in LABELS}
+    weighted = {lab: 0.0 for lab in LABELS}
+    total_len = sum(len(p.text) for p in labelled)
+    for p in labelled:
+        share[p.label] += 1 / len(labelled)
+        weighted[p.label] += len(p.text) / total_len
+    dominant = max(LABELS, key=lambda lab: (weighted[lab], share[lab])) if labelled else None
+    return ArticleResult(list(passages), share, weighted, dominant, text)
+
+
+def score_article(text: str, model: str | os.PathLike | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                  device: str | None = None, precision: str = "auto") -> ArticleResult:
+    """Segment an article like the corpus, drop boilerplate, label every passage, and sum up."""
+    _check_text(text, "article")
+    if not text.strip():
+        raise ValueError("cannot score an empty or whitespace-only article")
+    passages = segment(text)
+    preds = predict([p.text for p in passages], model, batch_size=batch_size, device=device,
+                    precision=precision) if passages else []
+    results = [PassageResult(text=p.text, label=r.label, scores=r.scores, empty=r.empty, windows=r.windows,
+                             start=p.start, end=p.end, index=p.index) for p, r in zip(passages, preds)]
+    return summarize(results, text)
+
+
+def iter_predict(texts: Iterable[str], model: str | os.PathLike | None = None, *, chunk_size: int = 1024,
+                 **kwargs) -> Iterator[Prediction]:
+    """Stream predictions over an iterable of passages, ``chunk_size`` at a time (bounded memory)."""
+    buf: list[str] = []
+    for t in texts:
+        buf.append(t)
+        if len(buf) >= chunk_size:
+            yield from predict(buf, model, **kwargs)
+            buf = []
+    if buf:
+        yield from predict(buf, model, **kwargs)
+

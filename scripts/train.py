@@ -1,0 +1,47 @@
+"""Fine-tune the framing classifier on the bundled corpus, evaluate it, and save it with its model card.
+
+    python scripts/train.py                                   # configs/default.yaml
+    python scripts/train.py --config configs/tiny.yaml        # another config
+    python scripts/train.py training.epochs=2 output_dir=outputs/try   # overrides (or --set key=value)
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=f"YAML config (default {DEFAULT_CONFIG})")
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a field")
+    ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a field (dotted keys)")
+    ap.add_argument("--no-resume", action="store_true", help="ignore checkpoints of an interrupted run")
+    args = ap.parse_args(argv)
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from framing.base_model import BaseModelError
+    from framing.records import CorpusError
+    from framing.trainer import run_training
+    from framing.training_args import ConfigError, load_config
+
+    try:
+        cfg = load_config(args.config if args.config.exists() or args.config != DEFAULT_CONFIG else None,
+                          [*args.sets, *args.overrides])
+        if args.no_resume:
+            cfg.resume = False
+        run_training(cfg)
+    except (ConfigError, CorpusError, BaseModelError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
