@@ -33,6 +33,9 @@ def load_metric():
     """The local ``evaluate`` metric module (never downloaded)."""
     import evaluate
 
+    if not hasattr(evaluate, "load"):
+        raise ImportError(f"`import evaluate` found {evaluate.__file__}, not the evaluate library: a file named "
+                          f"evaluate.py shadows it on sys.path")
     return evaluate.load(str(METRIC_PATH))
 
 

@@ -75,7 +75,8 @@ def _trainer_classes():
         def on_evaluate(self, args, state, control, metrics=None, **kw):
             m = metrics or {}
             loss = f"{self.loss:.3f}" if self.loss is not None else "-"
-            print(f"[{self.label}] epoch {state.epoch:.0f}/{args.num_train_epochs:g}: train loss {loss}, "
+            print(f"[{self.label}] epoch {round(state.epoch or 0, 2):g}/{args.num_train_epochs:g} "
+                  f"(step {state.global_step}/{state.max_steps}): train loss {loss}, "
                   f"validation macro-F1 {m.get('eval_macro_f1', float('nan')):.3f}, "
                   f"accuracy {m.get('eval_accuracy', float('nan')):.3f} "
                   f"({time.perf_counter() - self.t0:.0f} s elapsed)", flush=True)

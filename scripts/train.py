@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
+# scripts/evaluate.py would shadow the `evaluate` library that framing imports: keep this folder off the path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", help="override a field")
     ap.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="override a field (dotted keys)")
     ap.add_argument("--no-resume", action="store_true", help="ignore checkpoints of an interrupted run")
-    args = ap.parse_args(argv)
+    args = ap.parse_intermixed_args(argv)
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -179,6 +179,17 @@ def test_default_config_lists_every_field():
     assert load_config(ROOT / "configs" / "default.yaml").to_dict() == defaults
 
 
+def test_train_script_end_to_end(tmp_path, tiny_model_dir, synthetic_corpus):
+    out = tmp_path / "script-run"
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--config", "configs/tiny.yaml",
+                          f"base_model={tiny_model_dir}", f"data.files=[{synthetic_corpus}]", "split.folds=5",
+                          "--set", f"output_dir={out}", "evaluation.real_data=[]"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "[main] epoch " in res.stdout and "validation macro-F1" in res.stdout and "== test" in res.stdout and "total wall time" in res.stdout
+    assert (out / "README.md").is_file()
+
+
 def test_train_script_reports_config_errors():
     res = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "training.nope=1"],
                          capture_output=True, text=True, cwd=ROOT)
