@@ -32,9 +32,10 @@ def eval_tables(results: dict) -> str:
     rows = []
     for name, s in results["sets"].items():
         for pname, m in [("model", s["model"]), *s.get("baselines", {}).items()]:
+            ci = m.get("macro_f1_ci")
             rows.append([f"`{name}`" if pname == "model" else "", pname, str(m["n"]), _f(m["accuracy"]),
-                         _f(m["macro_f1"])])
-    table = _md_table(["set", "predictor", "passages", "accuracy", "macro-F1"], rows)
+                         _f(m["macro_f1"]), f"{ci[0]:.3f}–{ci[1]:.3f}" if ci else "–"])
+    table = _md_table(["set", "predictor", "passages", "accuracy", "macro-F1", "95 % CI (bootstrap)"], rows)
     desc = "\n".join(f"- `{name}`: {s['description']}" for name, s in results["sets"].items())
     return f"{desc}\n\n{table}"
 

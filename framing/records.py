@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .labels import LABELS
+from .labels import LABELS, SPEAKERS
 
 REQUIRED_FIELDS: dict[str, type] = {
     "id": str,
@@ -27,8 +27,9 @@ REQUIRED_FIELDS: dict[str, type] = {
     "label": str,
     "source": str,
 }
-OPTIONAL_FIELDS: dict[str, type] = {"note": str, "translated_from": str, "url": str, "outlet": str}
-COLUMNS: tuple[str, ...] = (*REQUIRED_FIELDS, "note", "translated_from")
+OPTIONAL_FIELDS: dict[str, type] = {"note": str, "translated_from": str, "url": str, "outlet": str, "genre": str,
+                                    "speaker": str}
+COLUMNS: tuple[str, ...] = (*REQUIRED_FIELDS, "note", "translated_from", "speaker")
 """The columns every loaded record has (optional ones filled with "")."""
 
 _LANG = re.compile(r"^[a-z]{2}$")
@@ -67,6 +68,8 @@ def _check_record(obj: object, path: Path, lineno: int) -> dict:
             raise CorpusError(path, lineno, f"field '{field}' must be a string, got {obj[field]!r}")
     if obj["label"] not in LABELS:
         raise CorpusError(path, lineno, f"unknown label {obj['label']!r} (expected one of {', '.join(LABELS)})")
+    if obj.get("speaker") and obj["speaker"] not in SPEAKERS:
+        raise CorpusError(path, lineno, f"unknown speaker {obj['speaker']!r} (expected one of {', '.join(SPEAKERS)})")
     if not obj["text"].strip():
         raise CorpusError(path, lineno, f"empty text in record {obj['id']!r}")
     for field in ("id", "article_id", "source"):
@@ -79,7 +82,7 @@ def _check_record(obj: object, path: Path, lineno: int) -> dict:
     if obj["source"] == "translation" and not obj.get("translated_from"):
         raise CorpusError(path, lineno, "a record with source 'translation' needs 'translated_from'")
     record = {c: obj[c] if c in REQUIRED_FIELDS else (obj.get(c) or "") for c in COLUMNS}
-    for extra in ("url", "outlet"):
+    for extra in ("url", "outlet", "genre"):
         if obj.get(extra):
             record[extra] = obj[extra]
     return record

@@ -16,6 +16,8 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import yaml
 
+from .context import CONTEXT_MODES
+
 SEED_EVALUATION = ("separate_run", "held_out", "none")
 PRECISIONS = ("auto", "bf16", "fp32")
 CLASS_WEIGHTING = ("none", "balanced")
@@ -38,6 +40,7 @@ class SplitSection:
     folds: int = 10
     test_folds: int = 1
     validation_folds: int = 1
+    validation_source: str = ""  # draw validation only from this source's articles ("" = from all)
 
 
 @dataclass
@@ -54,6 +57,7 @@ class TrainingSection:
     weight_decay: float = 0.01
     class_weighting: str = "balanced"
     early_stopping_patience: int = 2
+    speaker_loss_weight: float = 0.0  # > 0: an auxiliary head learns who is voiced (records' speaker tags)
     freeze_word_embeddings: bool = True
     precision: str = "auto"
     group_by_length: bool = True
@@ -83,6 +87,8 @@ class TrainConfig:
     pooling: str = "mean"
     text_prefix: str = "query: "
     output_dir: str = "outputs/framing-e5-small"
+    context: str = "none"  # none | previous: headline + previous passage as a second segment
+    context_tokens: int = 64  # at most this many context tokens
     seed_evaluation: str = "separate_run"
     resume: bool = True
     data: DataConfig = field(default_factory=DataConfig)
@@ -95,7 +101,8 @@ class TrainConfig:
         checks = [("pooling", self.pooling, ("mean", "cls")),
                   ("seed_evaluation", self.seed_evaluation, SEED_EVALUATION),
                   ("training.precision", self.training.precision, PRECISIONS),
-                  ("training.class_weighting", self.training.class_weighting, CLASS_WEIGHTING)]
+                  ("training.class_weighting", self.training.class_weighting, CLASS_WEIGHTING),
+                  ("context", self.context, CONTEXT_MODES)]
         for key, value, allowed in checks:
             if value not in allowed:
                 raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
@@ -105,6 +112,10 @@ class TrainConfig:
                 raise ConfigError(f"training.{key} must be positive, got {getattr(t, key)}")
         if t.max_length > 512:
             raise ConfigError(f"training.max_length: {t.max_length} exceeds the encoder's 512 positions")
+        if t.speaker_loss_weight < 0:
+            raise ConfigError(f"training.speaker_loss_weight must be >= 0, got {t.speaker_loss_weight}")
+        if self.context_tokens < 0:
+            raise ConfigError(f"context_tokens must be >= 0, got {self.context_tokens}")
         if not 0 <= t.warmup_ratio < 1:
             raise ConfigError(f"training.warmup_ratio must be in [0, 1), got {t.warmup_ratio}")
         return self
@@ -218,6 +229,15 @@ def save_config(cfg: TrainConfig, path: str | Path) -> None:
     from .io_utils import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True))
+
+
+def split_config(cfg: TrainConfig):
+    """The ``framing.data.SplitConfig`` that ``cfg`` describes (training and re-evaluation use the same)."""
+    from .data import SplitConfig
+
+    return SplitConfig(cfg.split.seed, cfg.split.folds, cfg.split.test_folds, cfg.split.validation_folds,
+                       holdout_seed_articles=cfg.seed_evaluation == "held_out",
+                       validation_source=cfg.split.validation_source)
 
 
 def config_fingerprint(cfg: TrainConfig) -> str:

@@ -40,7 +40,8 @@ def test_single_and_batch(model):
     assert [p.text for p in many] == ["a", "Die Gespräche beginnen in Genf.", "Переговоры в Женеве."]
     for p in many:
         _valid(p)
-    assert predict(("a",), model=model)[0].scores == many[0].scores
+    # Same text, other batch shape: equal up to float rounding (oneDNN picks kernels by batch size).
+    assert predict(("a",), model=model)[0].scores == pytest.approx(many[0].scores, abs=1e-6)
     assert predict([], model=model) == []
 
 
@@ -84,7 +85,7 @@ def test_long_passage_is_scored_in_overlapping_windows(model):
     assert all(windows[k] == ids[s:s + pred.window] for k, s in enumerate(starts))  # overlap = window - stride
     logits, n = pred.logits([text])
     assert n == [len(windows)]
-    expected = pred._forward(windows, 8).mean(axis=0)  # equal-length windows: plain mean
+    expected = pred._forward([(w, None) for w in windows], 8).mean(axis=0)  # equal-length windows: plain mean
     np.testing.assert_allclose(logits[0], expected, atol=1e-4)
     assert predict(text, model=model).windows == len(windows)
 
