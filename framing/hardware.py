@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 import threading
 import time
 from functools import lru_cache
@@ -154,7 +155,7 @@ def best_precision(task: str, device: str = "cpu", model=None) -> str:
         except OSError:
             pass  # an unwritable cache only means measuring again next time
         print(f"precision auto ({task}): fp32 {timings['fp32']:.3f} s, bf16 {timings['bf16']:.3f} s per probe "
-              f"-> {best} (cached in {_cache_path()})", flush=True)
+              f"-> {best} (cached in {_cache_path()})", file=sys.stderr, flush=True)
         return best
 
 

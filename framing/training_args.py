@@ -40,7 +40,7 @@ class SplitSection:
     folds: int = 10
     test_folds: int = 1
     validation_folds: int = 1
-    validation_source: str = ""  # draw validation only from this source's articles ("" = from all)
+    validation_source: str = "authored-v2"  # draw validation only from this source's articles ("" = from all)
 
 
 @dataclass
@@ -51,7 +51,7 @@ class TrainingSection:
     eval_batch_size: int = 64
     learning_rate: float = 5e-5  # encoder
     head_learning_rate: float = 1e-3  # pooling head and classifier
-    epochs: float = 4.0
+    epochs: float = 3.0
     max_steps: int = -1  # > 0 overrides epochs (smoke tests)
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
