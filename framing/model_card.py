@@ -106,6 +106,12 @@ def render_model_card(results: dict, cfg: TrainConfig):
         model_name=cfg.card.model_name, base_model=cfg.base_model, base_model_link=link,
         n_layers=enc["layers"], hidden_size=enc["hidden_size"], vocab_size=enc["vocab_size"],
         n_params=enc["parameters"], hardware=tr["hardware"], run_parts=parts,
+        context_text=("the headline and the previous passage as a second segment (at most "
+                      f"{cfg.context_tokens} tokens), pooled over the passage's own tokens only"
+                      if cfg.context != "none" else "none (each passage is scored on its own)"),
+        speaker_text=(f"a second head predicts who is voiced (russian / western / both / none; loss weight "
+                      f"{t.speaker_loss_weight}), trained beside the label, unused at inference"
+                      if t.speaker_loss_weight > 0 else "none"),
         pooling_text="mean pooling over the tokens" if cfg.pooling == "mean"
         else "the first token through a dense+tanh pooler",
         text_prefix=cfg.text_prefix, max_length=t.max_length, temperature=cal["temperature"],
