@@ -141,7 +141,8 @@ def _explanations(texts: list[str], args: argparse.Namespace) -> list:
 
 def passage_row(meta: dict, pred, explanation=None) -> dict:
     """A passage's output row (also the REST API's): pass-through fields, text, label, scores."""
-    row = {**meta, "text": pred.text, "label": pred.label, "scores": pred.scores, **({"empty": True} if pred.empty else {})}
+    row = {**meta, "text": pred.text, "label": pred.label, "scores": pred.scores,
+           **({"empty": True} if pred.empty else {})}
     if explanation is not None and not explanation.empty:
         row["explanation"] = explanation.to_dict()
     return row

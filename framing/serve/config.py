@@ -35,6 +35,7 @@ class ExplainSection:
 @dataclass
 class PageSection:
     chunk_articles: int = 8
+    concurrency: int = 8
     evidence_min_drop: float = 0.01
     examples: list[str] = field(default_factory=lambda: ["en", "de", "ru", "fr", "uk"])
 
@@ -56,7 +57,8 @@ class ServeConfig:
                     "limits.max_page_articles": self.limits.max_page_articles,
                     "batching.max_batch_texts": self.batching.max_batch_texts,
                     "batching.queue_size": self.batching.queue_size, "batching.batch_size": self.batching.batch_size,
-                    "explain.batch_size": self.explain.batch_size, "page.chunk_articles": self.page.chunk_articles}
+                    "explain.batch_size": self.explain.batch_size, "page.chunk_articles": self.page.chunk_articles,
+                    "page.concurrency": self.page.concurrency}
         for key, value in positive.items():
             if value < 1:
                 raise ConfigError(f"{key} must be at least 1, got {value}")

@@ -21,11 +21,13 @@ LABEL_HINTS = {"russian_position": "voices the Russian state's demands, claims o
 # (strong, light) colour per label: red / blue / sand, told apart also without colour vision by the labels.
 COLORS = {"russian_position": ("#b3261e", "#fde4e1"), "western_response": ("#1d5bbf", "#e0eafc"),
           "neutral_report": ("#7d6608", "#f6efcf")}
-MAX_ALPHA = 0.85  # strongest evidence highlight (share of the label colour)
+MAX_ALPHA = 0.4  # strongest evidence highlight (opacity of the label colour behind the text)
 
 CSS = """
-.fr-legend, .fr-article, .fr-summary {color: #1b1b1b; font-size: 15px; line-height: 1.5}
-.fr-legend {display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; padding: 4px 0}
+.fr-legend, .fr-article, .fr-summary {color: #1b1b1b; background: #ffffff; font-size: 15px; line-height: 1.5;
+  border-radius: 8px}
+.fr-legend {display: flex; flex-wrap: wrap; gap: 6px 18px; align-items: center; padding: 6px 8px}
+.fr-summary {padding: 10px 12px; border: 1px solid #e3e3e3}
 .fr-chip {display: inline-block; padding: 1px 8px; border-radius: 4px; border-left: 6px solid var(--c);
   background: var(--bg); color: #1b1b1b}
 .fr-block {margin: 8px 0; padding: 8px 12px; border-radius: 6px}
@@ -42,8 +44,10 @@ CSS = """
 .fr-dropped {color: #8a8a8a; background: #f3f3f3; border-left: 6px dashed #c8c8c8; font-style: italic}
 .fr-reason {font-style: normal; font-size: 12px; color: #777; margin-right: 6px}
 .fr-dominant {font-size: 18px; margin-bottom: 8px}
-.fr-bars {border-collapse: collapse; width: 100%}
-.fr-bars td, .fr-bars th {padding: 3px 6px; text-align: left; font-size: 14px; font-weight: normal}
+.fr-bars {border-collapse: collapse; width: 100%; border: 0 !important; margin: 0}
+.fr-bars tr {border: 0 !important; background: transparent !important}
+.fr-bars td, .fr-bars th {padding: 3px 6px !important; text-align: left; font-size: 14px; font-weight: normal;
+  border: 0 !important; background: transparent !important; color: #1b1b1b}
 .fr-bars th {color: #555; font-size: 13px}
 .fr-track {background: #eee; border-radius: 3px; height: 16px; width: 100%; min-width: 80px}
 .fr-fill {background: var(--c); height: 16px; border-radius: 3px}

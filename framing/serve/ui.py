@@ -11,8 +11,10 @@ served locally: no analytics, system fonts, nothing fetched from the internet.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -33,6 +35,7 @@ THEME = gr.themes.Base(primary_hue="blue", neutral_hue="slate", font=["system-ui
                        font_mono=["ui-monospace", "Consolas", "monospace"])
 TABLE_HEADERS = ["file", "record", "dominant frame", "passages",
                  *[f"{LABEL_NAMES[lab]} (% of text)" for lab in LABELS]]
+CACHE_CLEANUP_S = (3600, 3600)  # every hour, Gradio deletes its cached result files older than an hour
 READ_AS_CLI = argparse.Namespace(errors="replace", input_format=None, text_field="text", text_column="text")
 INTRO = """# How does this news frame the Russia / NATO crisis?
 Paste a news article in any language, or upload files. Every passage is coloured by the side it voices,
@@ -89,7 +92,8 @@ def _table(rows: list[dict]) -> list[list]:
 def build_page(service: Service) -> gr.Blocks:
     """The Blocks of the page; scoring goes through ``service`` (the API's queue)."""
     cfg = service.cfg
-    downloads_root = Path(tempfile.mkdtemp(prefix="framing-serve-"))
+    downloads_root = Path(tempfile.mkdtemp(prefix="framing-serve-"))  # Gradio serves copies from its cache
+    atexit.register(shutil.rmtree, downloads_root, ignore_errors=True)
     min_drop = cfg.page.evidence_min_drop
 
     async def score(texts: list[str], evidence: bool, metas: list[dict] | None = None) -> list[dict]:
@@ -109,14 +113,13 @@ def build_page(service: Service) -> gr.Blocks:
         if not paths:
             raise gr.Error("Upload one or more .txt, .jsonl or .csv files first.")
         items = []
-        try:
-            for p in paths:
+        for p in paths:
+            try:
                 for it in iter_items(p, READ_AS_CLI):
                     it.meta["source"] = Path(p).name
                     items.append(it)
-        except InputError as exc:
-            raise gr.Error(f"Cannot read {Path(str(exc).split(':')[0]).name}: {str(exc).split(': ', 1)[-1]}") \
-                from None
+            except InputError as exc:  # e.g. "rows.jsonl:3: malformed JSON: ..."
+                raise gr.Error(str(exc).replace(str(p), Path(p).name)) from None
         if len(items) > cfg.limits.max_page_articles:
             raise gr.Error(f"{len(items)} articles: the page scores at most {cfg.limits.max_page_articles} at once "
                            f"(use `framing predict` for more).")
@@ -137,13 +140,13 @@ def build_page(service: Service) -> gr.Blocks:
         row = rows[evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index]
         return summary_html(row) + article_html(row, min_drop)
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=CACHE_CLEANUP_S) as page:
         gr.Markdown(INTRO)
         gr.HTML(legend_html(), elem_id="legend")
         with gr.Tabs():
             with gr.Tab("One article", id="one"):
                 text = gr.Textbox(label="Article text (headline first; paragraphs separated by line breaks)",
-                                  lines=10, max_lines=30, elem_id="article-input",
+                                  lines=8, max_lines=14, elem_id="article-input",
                                   placeholder="Paste a news article here, in any language ...")
                 with gr.Row():
                     evidence = gr.Checkbox(True, label="Show which sentence drove each label", scale=2)
@@ -171,9 +174,11 @@ def build_page(service: Service) -> gr.Blocks:
                 picked = gr.HTML(elem_id="picked-article")
                 rows_state = gr.State([])
         gr.Markdown(_footer(service.model_info()))
-        go.click(analyse, [text, evidence], [summary, passages, one_files], api_visibility="private")
+        limit = cfg.page.concurrency  # page events scored at once (their requests merge in the queue)
+        go.click(analyse, [text, evidence], [summary, passages, one_files], api_visibility="private",
+                 concurrency_limit=limit)
         go_f.click(score_files, [uploads, evidence_f], [status, table, files_out, rows_state, picked],
-                   api_visibility="private")
+                   api_visibility="private", concurrency_limit=limit)
         table.select(show_row, [rows_state], [picked], api_visibility="private")
     return page
 
