@@ -1,4 +1,4 @@
-"""The ``framing`` command line: ``framing predict FILE... | -``.
+"""The ``framing`` command line: ``framing predict FILE... | -`` and ``framing serve``.
 
 Inputs: ``.txt`` (one article per file), ``.jsonl`` (field ``text``; other fields
 are passed through) and ``.csv`` (``--text-column``; other columns passed
@@ -126,8 +126,39 @@ def passage_rows(items: list[Item], args: argparse.Namespace) -> list[dict]:
             units.append((it.text, it.meta))
     preds = predict([u[0] for u in units], args.model, batch_size=args.batch_size, device=args.device,
                     precision=args.precision) if units else []
-    return [{**meta, "text": pr.text, "label": pr.label, "scores": pr.scores, **({"empty": True} if pr.empty else {})}
-            for (_, meta), pr in zip(units, preds)]
+    exps = _explanations([u[0] for u in units], args)
+    return [passage_row(meta, pr, ex) for (_, meta), pr, ex in zip(units, preds, exps)]
+
+
+def _explanations(texts: list[str], args: argparse.Namespace) -> list:
+    """``--explain``: one explanation per text (None each without the flag)."""
+    if not getattr(args, "explain", False) or not texts:
+        return [None] * len(texts)
+    from .explain import explain
+
+    return explain(texts, args.model, device=args.device, precision=args.precision)
+
+
+def passage_row(meta: dict, pred, explanation=None) -> dict:
+    """A passage's output row (also the REST API's): pass-through fields, text, label, scores."""
+    row = {**meta, "text": pred.text, "label": pred.label, "scores": pred.scores,
+           **({"empty": True} if pred.empty else {})}
+    if explanation is not None and not explanation.empty:
+        row["explanation"] = explanation.to_dict()
+    return row
+
+
+def article_row(meta: dict, article, explanations: list | None = None) -> dict:
+    """An article's output row (also the REST API's); ``article`` None for a blank text."""
+    if article is None:
+        return {**meta, "dominant_frame": None, "n_passages": 0, "empty": True,
+                "label_share": {}, "length_weighted_share": {}, "passages": []}
+    exps = explanations or [None] * len(article.passages)
+    return {**meta, "dominant_frame": article.dominant_frame, "n_passages": len(article.passages),
+            "label_share": article.label_share, "length_weighted_share": article.length_weighted_share,
+            "passages": [{"index": p.index, "start": p.start, "end": p.end, "text": p.text, "label": p.label,
+                          "scores": p.scores, **({"explanation": e.to_dict()} if e is not None else {})}
+                         for p, e in zip(article.passages, exps)]}
 
 
 def article_rows(items: list[Item], args: argparse.Namespace) -> list[dict]:
@@ -137,15 +168,11 @@ def article_rows(items: list[Item], args: argparse.Namespace) -> list[dict]:
     rows = []
     for it in items:
         if not it.text.strip():
-            rows.append({**it.meta, "dominant_frame": None, "n_passages": 0, "empty": True,
-                         "label_share": {}, "length_weighted_share": {}, "passages": []})
+            rows.append(article_row(it.meta, None))
             continue
         a = score_article(it.text, args.model, batch_size=args.batch_size, device=args.device,
                           precision=args.precision)
-        rows.append({**it.meta, "dominant_frame": a.dominant_frame, "n_passages": len(a.passages),
-                     "label_share": a.label_share, "length_weighted_share": a.length_weighted_share,
-                     "passages": [{"index": p.index, "start": p.start, "end": p.end, "text": p.text,
-                                   "label": p.label, "scores": p.scores} for p in a.passages]})
+        rows.append(article_row(it.meta, a, _explanations([p.text for p in a.passages], args)))
     return rows
 
 
@@ -154,6 +181,10 @@ def _flat(row: dict, level: str) -> dict:
     if level == "passage":
         for lab in LABELS:
             out[f"score_{lab}"] = row.get("scores", {}).get(lab)
+        if "explanation" in row:  # --explain: the span whose removal lowers the label's probability most
+            top = max(row["explanation"]["spans"], key=lambda s: s["contribution"], default=None)
+            out["evidence"] = top["text"] if top else None
+            out["evidence_drop"] = top["contribution"] if top else None
     else:
         for lab in LABELS:
             out[f"share_{lab}"] = row["label_share"].get(lab)
@@ -266,8 +297,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default=None, help="cpu (default) or cuda")
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--explain", action="store_true", help="add each passage's evidence: the drop in its label's "
+                                                          "probability with each sentence (or clause) left out")
     p.set_defaults(func=cmd_predict)
+    s = sub.add_parser("serve", help="the web page and REST API (pip install -e '.[app]')",
+                       description="Serve the analysts' page at / and the REST API at /v1 (docs at /docs).")
+    s.add_argument("--model", help="model directory or Hub id (default as for predict)")
+    s.add_argument("--host", help="address to listen on (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, help="port (default 7860)")
+    s.add_argument("--config", help="serve config YAML (default configs/serve.yaml)")
+    s.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. limits.max_texts=100")
+    s.add_argument("--no-merge", action="store_true", help="score one request at a time (no request merging)")
+    s.add_argument("--device", default=None, help="cpu (default) or cuda")
+    s.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    s.set_defaults(func=cmd_serve)
     return ap
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``framing serve``: lives in :mod:`framing.serve.server` (optional dependencies)."""
+    from .serve.server import serve_command
+
+    return serve_command(args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -275,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
-    if args.batch_size < 1:
+    if getattr(args, "batch_size", 1) < 1:
         print("error: --batch-size must be at least 1", file=sys.stderr)
         return 2
     return args.func(args)

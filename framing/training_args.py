@@ -224,6 +224,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     return _build(TrainConfig, tree).validate()
 
 
+def load_dataclass(cls: type, path: str | Path | None = None, overrides: list[str] | None = None) -> Any:
+    """Any config dataclass ``cls`` from YAML and ``key=value`` overrides, checked like :func:`load_config`."""
+    tree: dict = _read_tree(Path(path)) if path is not None else {}
+    for text in overrides or []:
+        _set_dotted(tree, *parse_override(text))
+    return _build(cls, tree)
+
+
 def save_config(cfg: TrainConfig, path: str | Path) -> None:
     """Write the resolved config as YAML (the exact settings a model was trained with)."""
     from .io_utils import atomic_write_text
