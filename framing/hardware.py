@@ -164,3 +164,42 @@ def resolve_precision(precision: str, device: str = "cpu", task: str = "inferenc
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     return best_precision(task, device, model) if precision == "auto" else precision
+
+
+def forget(task: str | None = None) -> int:
+    """Drop cached measurements (of ``task`` only, if given) so that the next ``auto`` measures again."""
+    data = _load_cache()
+    keep = {k: v for k, v in data.items() if task is not None and f"| {task} |" not in k}
+    from .io_utils import atomic_write_json
+
+    if _cache_path().exists():
+        atomic_write_json(_cache_path(), keep)
+    return len(data) - len(keep)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print this machine's CPU, the cached precision measurements, and optionally measure again."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m framing.hardware", description=main.__doc__)
+    ap.add_argument("--model", help="a model directory to measure with (default: none, only print)")
+    ap.add_argument("--remeasure", action="store_true", help="forget cached results and measure again (quiet CPU!)")
+    args = ap.parse_args(argv)
+    print(f"CPU: {cpu_description()}")
+    if args.remeasure:
+        print(f"forgot {forget()} cached measurement(s)")
+    if args.model:
+        from .inference import Predictor
+
+        model = Predictor(args.model, "cpu", "fp32").model
+        for task in PROBE:
+            print(f"{task}: {best_precision(task, 'cpu', model)}")
+    for key, entry in _load_cache().items():
+        s = entry.get("seconds", {})
+        print(f"{key}\n    fp32 {s.get('fp32', float('nan')):.3f} s, bf16 {s.get('bf16', float('nan')):.3f} s "
+              f"-> {entry.get('best')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -176,6 +176,7 @@ class FitResult:
     epochs_run: float
     train_seconds: float
     log_history: list
+    precision: str = "fp32"  # the training precision (autocast) actually used
 
 
 def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir: Path, work: Path,
@@ -215,7 +216,7 @@ def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir
     trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.perf_counter() - t0
     return FitResult(trainer.model, tokenizer, trainer.state.best_metric, trainer.state.epoch or 0.0, seconds,
-                     trainer.state.log_history)
+                     trainer.state.log_history, "bf16" if bf16 else "fp32")
 
 
 def save_model_dir(fitted: FitResult, temperature: float, out: Path, extra_files: dict[str, Callable]) -> None:
@@ -326,7 +327,8 @@ def run_training(cfg: TrainConfig) -> dict:
     wall = time.perf_counter() - t_start
     mc = fitted.model.config
     results["training"] = {
-        "base_model": cfg.base_model, "pooling": cfg.pooling, "precision": predictor.precision,
+        "base_model": cfg.base_model, "pooling": cfg.pooling, "precision": fitted.precision,
+        "inference_precision": predictor.precision,
         "train_passages": len(splits["train"]), "validation_passages": len(splits["validation"]),
         "test_passages": len(splits["test"]), "epochs_run": fitted.epochs_run,
         "best_validation_macro_f1": fitted.best_metric, "train_seconds": round(fitted.train_seconds, 1),

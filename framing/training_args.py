@@ -87,9 +87,9 @@ class TrainConfig:
     pooling: str = "mean"
     text_prefix: str = "query: "
     output_dir: str = "outputs/framing-e5-small"
-    context: str = "none"  # none | previous: headline + previous passage as a second segment
+    context: str = "previous"  # previous: headline + previous passage as a second segment | none
     context_tokens: int = 64  # at most this many context tokens
-    seed_evaluation: str = "separate_run"
+    seed_evaluation: str = "held_out"
     resume: bool = True
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitSection = field(default_factory=SplitSection)
