@@ -8,9 +8,11 @@ Labels (``framing.LABELS``): ``russian_position``, ``western_response``,
 ``neutral_report``, as defined by the project's annotation guideline.
 """
 
+from .errors import FramingError
 from .inference import ArticleResult, PassageResult, Prediction, predict, score_article
 from .labels import LABELS
 from .segment import segment
 
-__all__ = ["LABELS", "ArticleResult", "PassageResult", "Prediction", "predict", "score_article", "segment"]
+__all__ = ["LABELS", "ArticleResult", "FramingError", "PassageResult", "Prediction", "predict", "score_article",
+           "segment"]
 __version__ = "0.1.0"

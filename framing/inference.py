@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ModelDirectoryError, ModelNotFoundError
 from .labels import LABELS
 from .segment import segment
 
@@ -36,14 +37,6 @@ MAX_TOKENS_PER_CALL = 65536  # windows are tokenized and scored in chunks of thi
 # Batch widths are padded up to a multiple of this: far fewer distinct shapes for oneDNN to
 # build kernels for (peak RSS 1.43 -> 1.20 GB on 1,000 passages, slightly faster).
 PAD_TO_MULTIPLE = 16
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """No model was given and none was found where ``predict()`` looks."""
-
-
-class ModelDirectoryError(ValueError):
-    """A model directory has missing or mismatched files (the message says which)."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import CorpusError
 from .labels import LABELS
 
 REQUIRED_FIELDS: dict[str, type] = {
@@ -32,15 +33,6 @@ COLUMNS: tuple[str, ...] = (*REQUIRED_FIELDS, "note", "translated_from")
 """The columns every loaded record has (optional ones filled with "")."""
 
 _LANG = re.compile(r"^[a-z]{2}$")
-
-
-class CorpusError(ValueError):
-    """A data file is invalid; the message names the file, the line and the problem."""
-
-    def __init__(self, path: str | Path, line: int | None, problem: str):
-        self.path, self.line, self.problem = str(path), line, problem
-        where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,11 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import yaml
 
+from .errors import ConfigError
+
 SEED_EVALUATION = ("separate_run", "held_out", "none")
 PRECISIONS = ("auto", "bf16", "fp32")
 CLASS_WEIGHTING = ("none", "balanced")
-
-
-class ConfigError(ValueError):
-    """A configuration file or override is invalid; the message names the key."""
 
 
 @dataclass
