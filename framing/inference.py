@@ -25,8 +25,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .device import resolve_device
 from .errors import ModelDirectoryError, ModelNotFoundError
 from .labels import LABELS
+from .model_checks import check_config, check_finite, check_loaded, check_weights, one_line
 from .segment import segment
 
 DEFAULT_MODEL_DIR = "outputs/framing-e5-small"
@@ -109,8 +111,9 @@ def validate_model_dir(path: Path) -> None:
         raise ModelDirectoryError(f"{path}: no config.json; not a saved model directory")
     try:
         cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ModelDirectoryError(f"{path}: config.json is unreadable: {exc}") from None
+    check_config(path, cfg)
     id2label = cfg.get("id2label")
     if not isinstance(id2label, dict) or not id2label:
         raise ModelDirectoryError(f"{path}: config.json has no id2label label map")
@@ -123,6 +126,7 @@ def validate_model_dir(path: Path) -> None:
         raise ModelDirectoryError(f"{path}: no weights (model.safetensors)")
     if not (path / "tokenizer.json").is_file() and not (path / "tokenizer_config.json").is_file():
         raise ModelDirectoryError(f"{path}: no tokenizer files (tokenizer.json)")
+    check_weights(path)
 
 
 def cpu_supports_bf16() -> bool:
@@ -151,14 +155,16 @@ class Predictor:
 
         from . import modeling  # noqa: F401  (registers the framing head with the Auto classes)
 
+        device = resolve_device(device)
         local = Path(path)
         if local.exists():
             validate_model_dir(local)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForSequenceClassification.from_pretrained(path)
-        except (OSError, ValueError) as exc:
-            raise ModelDirectoryError(f"{path}: cannot load the model: {exc}") from None
+        try:  # never run code from the directory: a framing model needs none (framing.modeling)
+            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+            model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False)
+        except Exception as exc:  # library errors of every kind on broken files: one named line instead
+            raise ModelDirectoryError(f"{path}: cannot load the model: {one_line(exc)}") from None
+        check_finite(model, str(path))
         self._setup(model, tokenizer, str(path), device, precision)
 
     @classmethod
@@ -171,6 +177,7 @@ class Predictor:
     def _setup(self, model, tokenizer, path: str, device: str, precision: str) -> None:
         import torch
 
+        check_loaded(model, tokenizer, path)
         cfg = model.config
         labels = [cfg.id2label[i] for i in range(cfg.num_labels)]
         if sorted(labels) != sorted(LABELS):
@@ -251,7 +258,10 @@ class Predictor:
 
         logits, n_windows = self.logits(texts, batch_size)
         t = self.temperature if temperature is None else temperature
-        return probabilities(logits, t).astype(np.float64), n_windows
+        probs = probabilities(logits, t).astype(np.float64)
+        if not np.isfinite(probs).all():
+            raise ModelDirectoryError(f"{self.path}: the model produced non-finite scores (corrupt weights?)")
+        return probs, n_windows
 
 
 def _token_budget_chunks(texts: Sequence[str], budget: int) -> Iterator[list[int]]:
@@ -280,7 +290,7 @@ def load_predictor(model: str | os.PathLike | None = None, device: str | None = 
     if not Path(path).exists() and not _HUB_ID.match(path):
         raise ModelNotFoundError(f"model directory {path} does not exist; train one with "
                                  f"`python scripts/train.py` or pass an existing path or a Hub id")
-    device = device or "cpu"
+    device = resolve_device(device)
     key = (str(Path(path).resolve()) if Path(path).exists() else path, device, precision)
     with _CACHE_LOCK:
         if key not in _CACHE:
