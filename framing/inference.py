@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .blank import is_blank
 from .device import resolve_device
 from .errors import ModelDirectoryError, ModelNotFoundError
 from .labels import LABELS
@@ -322,11 +323,12 @@ def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, 
     if level != "passage":
         raise ValueError(f"level must be 'passage' or 'article', got {level!r}")
     items, single = _as_list(texts)
-    if single and not items[0].strip():
-        raise ValueError("cannot label an empty or whitespace-only passage")
+    if single and is_blank(items[0]):
+        raise ValueError("cannot label an empty or blank passage (whitespace, zero-width or control "
+                         "characters only)")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    live = [i for i, t in enumerate(items) if t.strip()]
+    live = [i for i, t in enumerate(items) if not is_blank(t)]
     results: list[Prediction] = [Prediction(text=t, label=None, empty=True, windows=0) for t in items]
     if live:
         pred = load_predictor(model, device, precision)
@@ -355,8 +357,9 @@ def score_article(text: str, model: str | os.PathLike | None = None, *, batch_si
                   device: str | None = None, precision: str = "auto") -> ArticleResult:
     """Segment an article like the corpus, drop boilerplate, label every passage, and sum up."""
     _check_text(text, "article")
-    if not text.strip():
-        raise ValueError("cannot score an empty or whitespace-only article")
+    if is_blank(text):
+        raise ValueError("cannot score an empty or blank article (whitespace, zero-width or control "
+                         "characters only)")
     passages = segment(text)
     preds = predict([p.text for p in passages], model, batch_size=batch_size, device=device,
                     precision=precision) if passages else []
