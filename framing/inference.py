@@ -28,7 +28,11 @@ import numpy as np
 
 from .context import contexts_in_order, pair_ids
 from .hardware import resolve_precision
+from .blank import is_blank
+from .device import resolve_device
+from .errors import ModelDirectoryError, ModelNotFoundError
 from .labels import LABELS
+from .model_checks import check_config, check_finite, check_loaded, check_weights, one_line
 from .segment import segment
 
 DEFAULT_MODEL_DIR = "outputs/framing-e5-small"
@@ -39,14 +43,6 @@ MAX_TOKENS_PER_CALL = 65536  # windows are tokenized and scored in chunks of thi
 # Batch widths are padded up to a multiple of this: far fewer distinct shapes for oneDNN to
 # build kernels for (peak RSS 1.43 -> 1.20 GB on 1,000 passages, slightly faster).
 PAD_TO_MULTIPLE = 16
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """No model was given and none was found where ``predict()`` looks."""
-
-
-class ModelDirectoryError(ValueError):
-    """A model directory has missing or mismatched files (the message says which)."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +115,9 @@ def validate_model_dir(path: Path) -> None:
         raise ModelDirectoryError(f"{path}: no config.json; not a saved model directory")
     try:
         cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ModelDirectoryError(f"{path}: config.json is unreadable: {exc}") from None
+    check_config(path, cfg)
     id2label = cfg.get("id2label")
     if not isinstance(id2label, dict) or not id2label:
         raise ModelDirectoryError(f"{path}: config.json has no id2label label map")
@@ -133,6 +130,7 @@ def validate_model_dir(path: Path) -> None:
         raise ModelDirectoryError(f"{path}: no weights (model.safetensors)")
     if not (path / "tokenizer.json").is_file() and not (path / "tokenizer_config.json").is_file():
         raise ModelDirectoryError(f"{path}: no tokenizer files (tokenizer.json)")
+    check_weights(path)
 
 
 class Predictor:
@@ -143,14 +141,16 @@ class Predictor:
 
         from . import modeling  # noqa: F401  (registers the framing head with the Auto classes)
 
+        device = resolve_device(device)
         local = Path(path)
         if local.exists():
             validate_model_dir(local)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForSequenceClassification.from_pretrained(path)
-        except (OSError, ValueError) as exc:
-            raise ModelDirectoryError(f"{path}: cannot load the model: {exc}") from None
+        try:  # never run code from the directory: a framing model needs none (framing.modeling)
+            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+            model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False)
+        except Exception as exc:  # library errors of every kind on broken files: one named line instead
+            raise ModelDirectoryError(f"{path}: cannot load the model: {one_line(exc)}") from None
+        check_finite(model, str(path))
         self._setup(model, tokenizer, str(path), device, precision)
 
     @classmethod
@@ -163,6 +163,7 @@ class Predictor:
     def _setup(self, model, tokenizer, path: str, device: str, precision: str) -> None:
         import torch
 
+        check_loaded(model, tokenizer, path)
         cfg = model.config
         labels = [cfg.id2label[i] for i in range(cfg.num_labels)]
         if sorted(labels) != sorted(LABELS):
@@ -264,7 +265,10 @@ class Predictor:
 
         logits, n_windows = self.logits(texts, batch_size, contexts)
         t = self.temperature if temperature is None else temperature
-        return probabilities(logits, t).astype(np.float64), n_windows
+        probs = probabilities(logits, t).astype(np.float64)
+        if not np.isfinite(probs).all():
+            raise ModelDirectoryError(f"{self.path}: the model produced non-finite scores (corrupt weights?)")
+        return probs, n_windows
 
 
 def _token_budget_chunks(texts: Sequence[str], budget: int) -> Iterator[list[int]]:
@@ -293,7 +297,7 @@ def load_predictor(model: str | os.PathLike | None = None, device: str | None = 
     if not Path(path).exists() and not _HUB_ID.match(path):
         raise ModelNotFoundError(f"model directory {path} does not exist; train one with "
                                  f"`python scripts/train.py` or pass an existing path or a Hub id")
-    device = device or "cpu"
+    device = resolve_device(device)
     key = (str(Path(path).resolve()) if Path(path).exists() else path, device, precision)
     with _CACHE_LOCK:
         if key not in _CACHE:
@@ -340,11 +344,12 @@ def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, 
         raise ValueError(f"level must be 'passage' or 'article', got {level!r}")
     items, single = _as_list(texts)
     contexts = _as_contexts(context, len(items), single)
-    if single and not items[0].strip():
-        raise ValueError("cannot label an empty or whitespace-only passage")
+    if single and is_blank(items[0]):
+        raise ValueError("cannot label an empty or blank passage (whitespace, zero-width or control "
+                         "characters only)")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    live = [i for i, t in enumerate(items) if t.strip()]
+    live = [i for i, t in enumerate(items) if not is_blank(t)]
     results: list[Prediction] = [Prediction(text=t, label=None, empty=True, windows=0) for t in items]
     if live:
         pred = load_predictor(model, device, precision)
@@ -378,8 +383,9 @@ def score_article(text: str, model: str | os.PathLike | None = None, *, batch_si
     with context uses it.
     """
     _check_text(text, "article")
-    if not text.strip():
-        raise ValueError("cannot score an empty or whitespace-only article")
+    if is_blank(text):
+        raise ValueError("cannot score an empty or blank article (whitespace, zero-width or control "
+                         "characters only)")
     passages = segment(text)
     texts = [p.text for p in passages]
     preds = predict(texts, model, batch_size=batch_size, device=device, precision=precision,

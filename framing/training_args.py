@@ -17,14 +17,11 @@ from typing import Any, get_args, get_origin, get_type_hints
 import yaml
 
 from .context import CONTEXT_MODES
+from .errors import ConfigError
 
 SEED_EVALUATION = ("separate_run", "held_out", "none")
 PRECISIONS = ("auto", "bf16", "fp32")
 CLASS_WEIGHTING = ("none", "balanced")
-
-
-class ConfigError(ValueError):
-    """A configuration file or override is invalid; the message names the key."""
 
 
 @dataclass
