@@ -36,7 +36,8 @@ THEME = gr.themes.Base(primary_hue="blue", neutral_hue="slate", font=["system-ui
 TABLE_HEADERS = ["file", "record", "dominant frame", "passages",
                  *[f"{LABEL_NAMES[lab]} (% of text)" for lab in LABELS]]
 CACHE_CLEANUP_S = (3600, 3600)  # every hour, Gradio deletes its cached result files older than an hour
-READ_AS_CLI = argparse.Namespace(errors="replace", input_format=None, text_field="text", text_column="text")
+READ_AS_CLI = argparse.Namespace(errors="replace", input_format=None, text_field="text", text_column="text",
+                                 prefix="pred_")
 INTRO = """# How does this news frame the Russia / NATO crisis?
 Paste a news article in any language, or upload files. Every passage is coloured by the side it voices,
 according to a model trained on annotated coverage of December 2021 to February 2022. **Hover over or click
@@ -78,7 +79,7 @@ def _write_downloads(rows: list[dict], folder: Path) -> list[str]:
                                    ("articles.jsonl", "article", "jsonl", cli_rows),
                                    ("passages.csv", "passage", "csv", passages)):
         with AtomicWriter(folder / name, newline="" if fmt == "csv" else None) as fh:
-            Writer(fh, fmt, level).write(data)
+            Writer(fh, fmt, level, "").write(data, [r.get("text", "") for r in data])
         out.append(str(folder / name))
     return out
 
@@ -116,7 +117,7 @@ def build_page(service: Service) -> gr.Blocks:
         for p in paths:
             try:
                 for it in iter_items(p, READ_AS_CLI):
-                    it.meta["source"] = Path(p).name
+                    it.fields["source"] = Path(p).name
                     items.append(it)
             except InputError as exc:  # e.g. "rows.jsonl:3: malformed JSON: ..."
                 raise gr.Error(str(exc).replace(str(p), Path(p).name)) from None
@@ -128,7 +129,7 @@ def build_page(service: Service) -> gr.Blocks:
         for start in range(0, len(items), step):
             progress((start, len(items)), desc="Scoring articles", unit="articles")
             chunk = items[start:start + step]
-            rows += await score([it.text for it in chunk], evidence, [it.meta for it in chunk])
+            rows += await score([it.text for it in chunk], evidence, [it.fields for it in chunk])
         files = _write_downloads(rows, Path(tempfile.mkdtemp(dir=downloads_root)))
         status = (f"**{len(rows)} article{'s' * (len(rows) != 1)}** from {len(paths)} file"
                   f"{'s' * (len(paths) != 1)} scored. Select a row to read that article.")
