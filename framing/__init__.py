@@ -11,10 +11,11 @@ Labels (``framing.LABELS``): ``russian_position``, ``western_response``,
 """
 
 from .explain import Explanation, Span, explain
+from .errors import FramingError
 from .inference import ArticleResult, PassageResult, Prediction, predict, score_article
 from .labels import LABELS
 from .segment import segment
 
-__all__ = ["LABELS", "ArticleResult", "Explanation", "PassageResult", "Prediction", "Span", "explain", "predict",
-           "score_article", "segment"]
+__all__ = ["LABELS", "ArticleResult", "Explanation", "FramingError", "PassageResult", "Prediction", "Span",
+           "explain", "predict", "score_article", "segment"]
 __version__ = "0.1.0"

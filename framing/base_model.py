@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import BaseModelError
 from .q4_format import Q4FormatError, read_q4_model
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,6 @@ _LAYER_MAP = {
     "fo.w": "output.dense.weight", "fo.b": "output.dense.bias",
     "oln.w": "output.LayerNorm.weight", "oln.b": "output.LayerNorm.bias",
 }
-
-
-class BaseModelError(RuntimeError):
-    """The base model cannot be resolved or built; the message says what fixes it."""
 
 
 def cache_dir() -> Path:

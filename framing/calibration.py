@@ -15,7 +15,9 @@ T_BOUNDS = (0.05, 20.0)
 
 
 def probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Softmax of ``logits / temperature`` (rows sum to 1)."""
+    """Softmax of ``logits / temperature`` (rows sum to 1); the temperature must be finite and > 0."""
+    if not (np.isfinite(temperature) and temperature > 0):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
     return softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=-1)
 
 

@@ -10,7 +10,14 @@
   run of ``ngram`` words outside quotation marks (pairs inside one seed article
   and its translations are exempt: the seed sources repeat themselves);
 - a translation whose label differs from its original's, or a seed passage
-  without exactly one translation into each other corpus language.
+  without exactly one translation into each other corpus language;
+- corpus v2 (source ``authored-v2``): a language with fewer v2 passages than
+  required or a label outside the allowed share band, a v2 passage without a
+  ``speaker`` tag, or a v2 passage without its blind second annotation
+  (``framing/corpus/annotations/``);
+- any run of ``eval_ngram`` words (outside quotation marks) shared with the
+  held-out evaluation data in ``../shared/data/*.jsonl``, when that folder
+  exists (the text of the evaluation data is never printed).
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from pathlib import Path
 from .data import corpus_files
 from .labels import LABELS, LANGUAGES
 from .records import CorpusError, load_records
+
+SHARED_DATA = Path("../shared/data")
 
 # Quotation spans that are exempt from the duplicate check: “…”, „…“, „…”, «…», "…", ‹…›.
 _QUOTED = re.compile(r"“[^”]{0,600}”|„[^“”]{0,600}[“”]|«[^»]{0,600}»|\"[^\"]{0,600}\"|‹[^›]{0,600}›")
@@ -45,6 +54,10 @@ class CheckConfig:
     ngram: int = 9
     languages: Sequence[str] = LANGUAGES
     seed_source_language: str = "en"
+    v2_source: str = "authored-v2"
+    min_v2_per_language: int = 250
+    v2_label_share: tuple[float, float] = (0.25, 0.45)
+    eval_ngram: int = 12
 
 
 @dataclass
@@ -122,7 +135,7 @@ def check_records(records: Sequence[dict], cfg: CheckConfig | None = None,
         p += _label_share_problems(mine, f"{lang} all sources", cfg)
     articles: dict[str, list[dict]] = defaultdict(list)
     for r in records:
-        if r["source"] == "authored":
+        if r["source"] in ("authored", cfg.v2_source):
             articles[r["article_id"]].append(r)
     for aid, rs in sorted(articles.items()):
         if not cfg.article_min_passages <= len(rs) <= cfg.article_max_passages:
@@ -158,7 +171,46 @@ def check_records(records: Sequence[dict], cfg: CheckConfig | None = None,
                 p.append(f"{r['id']}: {k} translations into {lang} (expected 1)")
     for a, b, gram in find_near_duplicates(records, cfg.ngram):
         p.append(f"near-duplicate: {a['id']} and {b['id']} share '{gram}'")
+    p += _v2_problems(records, langs, cfg)
     return res
+
+
+def _v2_problems(records: Sequence[dict], langs: Sequence[str], cfg: CheckConfig) -> list[str]:
+    """Size, balance and speaker tags of corpus v2 (checked only where the corpus has v2 records)."""
+    v2 = [r for r in records if r["source"] == cfg.v2_source]
+    if not v2:
+        return []
+    p = []
+    lo, hi = cfg.v2_label_share
+    for lang in langs:
+        mine = [r for r in v2 if r["lang"] == lang]
+        if len(mine) < cfg.min_v2_per_language:
+            p.append(f"{lang}: {len(mine)} v2 passages (minimum {cfg.min_v2_per_language})")
+            continue
+        c = Counter(r["label"] for r in mine)
+        p += [f"{lang} v2: label {lab} is {c[lab] / len(mine):.1%} (allowed {lo:.0%} to {hi:.0%})"
+              for lab in LABELS if not lo <= c[lab] / len(mine) <= hi]
+    p += [f"{r['id']}: v2 passage without a speaker tag" for r in v2 if not r.get("speaker")]
+    return p
+
+
+def eval_overlaps(records: Sequence[dict], eval_records: Sequence[dict], n: int = 12) -> list[str]:
+    """Ids of ``records`` sharing an ``n``-word run (outside quotes) with ``eval_records``."""
+    grams: set[tuple[str, ...]] = set()
+    for r in eval_records:
+        grams |= shingles(r["text"], n)
+    return [r["id"] for r in records if shingles(r["text"], n) & grams]
+
+
+def shared_eval_records(directory: Path = SHARED_DATA) -> list[dict]:
+    """The held-out evaluation passages (``../shared/data/*.jsonl``), or [] when the folder is absent."""
+    import json
+
+    out = []
+    for f in sorted(Path(directory).glob("*.jsonl")) if Path(directory).is_dir() else []:
+        with f.open(encoding="utf-8") as fh:
+            out += [json.loads(line) for line in fh if line.strip()]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lang", action="append", help="limit per-language checks to these languages")
     ap.add_argument("--no-totals", action="store_true", help="skip the corpus-wide size checks")
     ap.add_argument("--max-problems", type=int, default=50, help="how many problems to print")
+    ap.add_argument("--eval-data", type=Path, default=SHARED_DATA,
+                    help="folder of held-out evaluation JSONL that no passage may overlap (default %(default)s)")
     args = ap.parse_args(argv)
     try:
         records = load_records(args.files or corpus_files())
@@ -175,6 +229,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     res = check_records(records, languages=args.lang, totals=not args.no_totals)
+    evald = shared_eval_records(args.eval_data)
+    if evald:
+        res.problems += [f"{rid}: shares a run of {CheckConfig.eval_ngram} words with the evaluation data in "
+                         f"{args.eval_data} (rewrite it)" for rid in eval_overlaps(records, evald)]
+    else:
+        print(f"note: no evaluation data in {args.eval_data}; overlap check skipped")
     print(res.table)
     for line in res.problems[: args.max_problems]:
         print(f"FAIL {line}")

@@ -59,6 +59,7 @@ class SplitConfig:
     test_folds: int = 1
     validation_folds: int = 1
     holdout_seed_articles: bool = False
+    validation_source: str = ""  # draw validation only from this source's articles ("" = from all)
 
 
 def _stratify_key(r: dict) -> str:
@@ -91,11 +92,24 @@ def grouped_split(records: Sequence[dict], cfg: SplitConfig = SplitConfig()) -> 
     if cfg.test_folds + cfg.validation_folds >= cfg.folds:
         raise ValueError(f"{cfg.test_folds} test + {cfg.validation_folds} validation folds leave no "
                          f"training fold out of {cfg.folds}")
-    folds = [test for _, test in grouped_kfold(records, cfg.folds, cfg.seed)]
     t, v = cfg.test_folds, cfg.validation_folds
-    out["test"] = [r for f in folds[:t] for r in f]
-    out["validation"] = [r for f in folds[t:t + v] for r in f]
-    out["train"] = [r for f in folds[t + v:] for r in f]
+    if cfg.validation_source:
+        # validation: ``v`` of ``folds`` grouped folds of that source's articles; test: ``t`` folds of the rest
+        pool = [r for r in records if r["source"] == cfg.validation_source]
+        if not pool:
+            raise ValueError(f"no records of source {cfg.validation_source!r} to draw the validation split from")
+        vfolds = [test for _, test in grouped_kfold(pool, cfg.folds, cfg.seed)]
+        out["validation"] = [r for f in vfolds[:v] for r in f]
+        held = {r["id"] for r in out["validation"]}
+        rest = [r for r in records if r["id"] not in held]
+        folds = [test for _, test in grouped_kfold(rest, cfg.folds, cfg.seed)]
+        out["test"] = [r for f in folds[:t] for r in f]
+        out["train"] = [r for f in folds[t:] for r in f]
+    else:
+        folds = [test for _, test in grouped_kfold(records, cfg.folds, cfg.seed)]
+        out["test"] = [r for f in folds[:t] for r in f]
+        out["validation"] = [r for f in folds[t:t + v] for r in f]
+        out["train"] = [r for f in folds[t + v:] for r in f]
     order = {r["id"]: i for i, r in enumerate(records)}
     for name in ("train", "validation", "test"):
         out[name].sort(key=lambda r: order[r["id"]])

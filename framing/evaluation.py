@@ -58,12 +58,44 @@ def label_ids(records: Sequence[dict]) -> np.ndarray:
     return np.array([LABEL2ID[r["label"]] for r in records], dtype=int)
 
 
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 0
+
+
+def _macro_f1_rows(y: np.ndarray, pred: np.ndarray, k: int) -> np.ndarray:
+    """Macro-F1 of each row of (resampled) label arrays ``y`` / ``pred`` of shape (B, n)."""
+    f1 = np.zeros(y.shape[0])
+    for c in range(k):
+        tp = ((pred == c) & (y == c)).sum(axis=1)
+        fp = ((pred == c) & (y != c)).sum(axis=1)
+        fn = ((pred != c) & (y == c)).sum(axis=1)
+        denom = 2 * tp + fp + fn
+        f1 += np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+    return f1 / k
+
+
+def bootstrap_macro_f1(y: Sequence[int], pred: Sequence[int], resamples: int = BOOTSTRAP_RESAMPLES,
+                       seed: int = BOOTSTRAP_SEED, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval of macro-F1 (passages resampled with replacement)."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    if len(y) == 0:
+        return (float("nan"), float("nan"))
+    idx = np.random.default_rng(seed).integers(0, len(y), size=(resamples, len(y)))
+    vals = _macro_f1_rows(y[idx], pred[idx], len(LABELS))
+    lo, hi = np.quantile(vals, [(1 - level) / 2, 1 - (1 - level) / 2])
+    return float(lo), float(hi)
+
+
 def score(records: Sequence[dict], probs: np.ndarray, ece_bins: int = 15,
           uncalibrated: np.ndarray | None = None) -> dict:
-    """All metrics of one predictor on one set; ``probs`` columns follow ``LABELS``."""
+    """All metrics of one predictor on one set; ``probs`` columns follow ``LABELS``.
+
+    ``macro_f1_ci`` is the 95 % bootstrap interval of macro-F1 over the set's passages.
+    """
     y = label_ids(records)
     pred = probs.argmax(axis=1)
     out = classification_metrics(y, pred)
+    out["macro_f1_ci"] = list(bootstrap_macro_f1(y, pred))
     out["n"] = len(records)
     out["ece"] = expected_calibration_error(probs, y, ece_bins)
     if uncalibrated is not None:
@@ -124,6 +156,16 @@ def _baseline_scores(train: list[dict], records: list[dict], cfg: TrainConfig, c
     return {name: score(records, baseline_probabilities(m, records), ev.ece_bins) for name, m in cache[key].items()}
 
 
+def record_logits(predictor: Predictor, records: Sequence[dict], batch_size: int) -> np.ndarray:
+    """Logits of ``records``, each with its article context (headline and previous passage, by
+    ``article_id`` and ``para``) exactly as ``score_article()`` would pass it."""
+    from .context import article_contexts
+
+    contexts = article_contexts(records) if getattr(predictor, "context", "none") != "none" else None
+    logits, _ = predictor.logits([r["text"] for r in records], batch_size, contexts=contexts)
+    return logits
+
+
 def evaluate_sets(predictor: Predictor, temperature: float, sets: list[EvalSet], train: list[dict],
                   cfg: TrainConfig, baseline_cache: dict) -> dict:
     """Score the model (calibrated and raw) and the baselines on each set."""
@@ -131,7 +173,7 @@ def evaluate_sets(predictor: Predictor, temperature: float, sets: list[EvalSet],
     for s in sets:
         if not s.records:
             continue
-        logits, _ = predictor.logits([r["text"] for r in s.records], cfg.training.eval_batch_size)
+        logits = record_logits(predictor, s.records, cfg.training.eval_batch_size)
         cal, raw = calibrated_and_raw(logits, temperature, predictor.labels)
         entry = {"description": s.description, "model": score(s.records, cal, cfg.evaluation.ece_bins, raw)}
         if cfg.evaluation.baselines:
@@ -149,10 +191,12 @@ def format_report(metrics: dict) -> str:
     lines = []
     for name, s in metrics["sets"].items():
         lines.append(f"\n== {name}: {s['description']} ({s['model']['n']} passages)")
-        lines.append(f"{'predictor':<16}{'accuracy':>9}{'macro-F1':>10}{'ECE':>8}{'ECE(T=1)':>10}")
+        lines.append(f"{'predictor':<16}{'accuracy':>9}{'macro-F1':>10}{'95% CI':>15}{'ECE':>8}{'ECE(T=1)':>10}")
         rows = [("model", s["model"]), *s.get("baselines", {}).items()]
         for pname, m in rows:
-            lines.append(f"{pname:<16}{_fmt(m['accuracy']):>9}{_fmt(m['macro_f1']):>10}"
+            ci = m.get("macro_f1_ci")
+            ci_s = f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "-"
+            lines.append(f"{pname:<16}{_fmt(m['accuracy']):>9}{_fmt(m['macro_f1']):>10}{ci_s:>15}"
                          f"{_fmt(m.get('ece')):>8}{_fmt(m.get('ece_uncalibrated')):>10}")
         langs = list(s["model"]["per_language"])
         if len(langs) > 1:

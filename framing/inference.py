@@ -1,7 +1,8 @@
 """Score passages and articles with a trained framing model: ``predict()`` and ``score_article()``.
 
-Speed on a CPU comes from: bf16 autocast where the CPU supports it (AMX /
-AVX512-BF16; ``precision="fp32"`` switches it off), batches of windows sorted by
+Speed on a CPU comes from: the precision measured fastest on this kind of CPU
+(bf16 autocast with AMX, fp32 elsewhere: see :mod:`framing.hardware`;
+``precision="fp32"`` or ``"bf16"`` forces one), batches of windows sorted by
 length with padding only to the longest window of each batch, and
 ``torch.inference_mode``. The model is loaded once per process (per directory,
 device and precision) and shared; concurrent calls from threads are safe.
@@ -25,7 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .context import contexts_in_order, pair_ids
+from .hardware import resolve_precision
+from .blank import is_blank
+from .device import resolve_device
+from .errors import ModelDirectoryError, ModelNotFoundError
 from .labels import LABELS
+from .model_checks import check_config, check_finite, check_loaded, check_weights, one_line
 from .segment import segment
 
 DEFAULT_MODEL_DIR = "outputs/framing-e5-small"
@@ -36,14 +43,6 @@ MAX_TOKENS_PER_CALL = 65536  # windows are tokenized and scored in chunks of thi
 # Batch widths are padded up to a multiple of this: far fewer distinct shapes for oneDNN to
 # build kernels for (peak RSS 1.43 -> 1.20 GB on 1,000 passages, slightly faster).
 PAD_TO_MULTIPLE = 16
-
-
-class ModelNotFoundError(FileNotFoundError):
-    """No model was given and none was found where ``predict()`` looks."""
-
-
-class ModelDirectoryError(ValueError):
-    """A model directory has missing or mismatched files (the message says which)."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,9 @@ def validate_model_dir(path: Path) -> None:
         raise ModelDirectoryError(f"{path}: no config.json; not a saved model directory")
     try:
         cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ModelDirectoryError(f"{path}: config.json is unreadable: {exc}") from None
+    check_config(path, cfg)
     id2label = cfg.get("id2label")
     if not isinstance(id2label, dict) or not id2label:
         raise ModelDirectoryError(f"{path}: config.json has no id2label label map")
@@ -130,24 +130,7 @@ def validate_model_dir(path: Path) -> None:
         raise ModelDirectoryError(f"{path}: no weights (model.safetensors)")
     if not (path / "tokenizer.json").is_file() and not (path / "tokenizer_config.json").is_file():
         raise ModelDirectoryError(f"{path}: no tokenizer files (tokenizer.json)")
-
-
-def cpu_supports_bf16() -> bool:
-    """True when the CPU has native bf16 arithmetic (AMX or AVX512-BF16)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def resolve_precision(precision: str, device: str) -> str:
-    """``auto`` -> ``bf16`` on CUDA or a bf16-capable CPU, else ``fp32``."""
-    if precision not in ("auto", "bf16", "fp32"):
-        raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
-    if precision != "auto":
-        return precision
-    return "bf16" if device.startswith("cuda") or cpu_supports_bf16() else "fp32"
+    check_weights(path)
 
 
 class Predictor:
@@ -158,14 +141,16 @@ class Predictor:
 
         from . import modeling  # noqa: F401  (registers the framing head with the Auto classes)
 
+        device = resolve_device(device)
         local = Path(path)
         if local.exists():
             validate_model_dir(local)
-        try:
-            tokenizer = AutoTokenizer.from_pretrained(path)
-            model = AutoModelForSequenceClassification.from_pretrained(path)
-        except (OSError, ValueError) as exc:
-            raise ModelDirectoryError(f"{path}: cannot load the model: {exc}") from None
+        try:  # never run code from the directory: a framing model needs none (framing.modeling)
+            tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
+            model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False)
+        except Exception as exc:  # library errors of every kind on broken files: one named line instead
+            raise ModelDirectoryError(f"{path}: cannot load the model: {one_line(exc)}") from None
+        check_finite(model, str(path))
         self._setup(model, tokenizer, str(path), device, precision)
 
     @classmethod
@@ -178,18 +163,21 @@ class Predictor:
     def _setup(self, model, tokenizer, path: str, device: str, precision: str) -> None:
         import torch
 
+        check_loaded(model, tokenizer, path)
         cfg = model.config
         labels = [cfg.id2label[i] for i in range(cfg.num_labels)]
         if sorted(labels) != sorted(LABELS):
             raise ModelDirectoryError(f"{path}: label map {labels} does not match {list(LABELS)}")
         self.path, self.device, self.labels = path, device, labels
-        self.precision = resolve_precision(precision, device)
         self.model, self.tokenizer = model.to(device).eval(), tokenizer
+        self.precision = resolve_precision(precision, device, task="inference", model=self.model)
         self.temperature = float(getattr(cfg, "calibration_temperature", 1.0))
         self.prefix = getattr(cfg, "text_prefix", "")
         self.max_len = min(int(getattr(cfg, "max_seq_length", 512)), cfg.max_position_embeddings)
         self.window = self.max_len - 2
         self.stride = max(1, int(self.window * (1 - WINDOW_OVERLAP)))
+        self.context = getattr(cfg, "context", "none") or "none"
+        self.context_tokens = int(getattr(cfg, "context_tokens", 0) or 0)
         self.cls_id, self.sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
         self.pad_id = tokenizer.pad_token_id
         self._tok_lock = threading.Lock()
@@ -203,43 +191,61 @@ class Predictor:
             starts.append(len(ids) - self.window)
         return [ids[s:s + self.window] for s in starts]
 
-    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+    def _encode(self, texts: Sequence[str], prefix: bool = True) -> list[list[int]]:
         with self._tok_lock:
-            enc = self.tokenizer([self.prefix + clean_text(t) for t in texts], add_special_tokens=False,
-                                 truncation=False, return_attention_mask=False, verbose=False)
+            enc = self.tokenizer([(self.prefix if prefix else "") + clean_text(t) for t in texts],
+                                 add_special_tokens=False, truncation=False, return_attention_mask=False,
+                                 verbose=False)
         return enc["input_ids"]
 
-    def _forward(self, windows: list[list[int]], batch_size: int) -> np.ndarray:
+    def _forward(self, windows: list[tuple[list[int], list[int] | None]], batch_size: int) -> np.ndarray:
         torch = self._torch
-        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
-        out = np.zeros((len(windows), len(self.labels)), dtype=np.float32)
+        seqs = [pair_ids(w, c, self.max_len, self.context_tokens, self.cls_id, self.sep_id) for w, c in windows]
+        with_context = any(c for _, c in windows)
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
+        out = np.zeros((len(seqs), len(self.labels)), dtype=np.float32)
         dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with torch.inference_mode(), torch.autocast(dev_type, dtype=torch.bfloat16,
                                                     enabled=self.precision == "bf16"):
             for b in range(0, len(order), batch_size):
                 idx = order[b:b + batch_size]
-                width = max(len(windows[i]) for i in idx) + 2
+                width = max(len(seqs[i][0]) for i in idx)
                 width = min(-(-width // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, self.max_len)
                 ids = torch.full((len(idx), width), self.pad_id, dtype=torch.long)
                 mask = torch.zeros((len(idx), width), dtype=torch.long)
+                pool = torch.zeros((len(idx), width), dtype=torch.long)
                 for row, i in enumerate(idx):
-                    seq = [self.cls_id, *windows[i], self.sep_id]
+                    seq, pm = seqs[i]
                     ids[row, :len(seq)] = torch.tensor(seq)
                     mask[row, :len(seq)] = 1
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+                    pool[row, :len(pm)] = torch.tensor(pm)
+                extra = {"pool_mask": pool.to(self.device)} if with_context else {}
+                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
+                                    **extra).logits
                 out[idx] = logits.float().cpu().numpy()
         return out
 
-    def logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> tuple[np.ndarray, list[int]]:
-        """Uncalibrated logits per text (window-aggregated) and the number of windows of each."""
+    def logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
+               contexts: Sequence[str] | None = None) -> tuple[np.ndarray, list[int]]:
+        """Uncalibrated logits per text (window-aggregated) and the number of windows of each.
+
+        ``contexts`` (one string per text: headline and previous passage, see :mod:`framing.context`)
+        is used only by a model trained with context, and only for passages that fit one window.
+        """
+        if contexts is not None and len(contexts) != len(texts):
+            raise ValueError(f"got {len(contexts)} contexts for {len(texts)} texts")
+        use_context = self.context != "none" and contexts is not None
         all_logits = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         n_windows = [0] * len(texts)
         for chunk in _token_budget_chunks(texts, MAX_TOKENS_PER_CALL):
             ids = self._encode([texts[i] for i in chunk])
+            ctx = (self._encode([contexts[i] for i in chunk], prefix=False) if use_context
+                   else [None] * len(chunk))
             windows, owner, weight = [], [], []
-            for i, seq in zip(chunk, ids):
-                for w in self._windows(seq):
-                    windows.append(w)
+            for i, seq, c in zip(chunk, ids, ctx):
+                ws = self._windows(seq)
+                for w in ws:
+                    windows.append((w, c[:self.context_tokens] if c and len(ws) == 1 else None))
                     owner.append(i)
                     weight.append(max(len(w), 1))
                     n_windows[i] += 1
@@ -252,13 +258,17 @@ class Predictor:
         return all_logits, n_windows
 
     def probabilities(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
-                      temperature: float | None = None) -> tuple[np.ndarray, list[int]]:
+                      temperature: float | None = None,
+                      contexts: Sequence[str] | None = None) -> tuple[np.ndarray, list[int]]:
         """Calibrated label probabilities (columns in ``self.labels`` order)."""
         from .calibration import probabilities
 
-        logits, n_windows = self.logits(texts, batch_size)
+        logits, n_windows = self.logits(texts, batch_size, contexts)
         t = self.temperature if temperature is None else temperature
-        return probabilities(logits, t).astype(np.float64), n_windows
+        probs = probabilities(logits, t).astype(np.float64)
+        if not np.isfinite(probs).all():
+            raise ModelDirectoryError(f"{self.path}: the model produced non-finite scores (corrupt weights?)")
+        return probs, n_windows
 
 
 def _token_budget_chunks(texts: Sequence[str], budget: int) -> Iterator[list[int]]:
@@ -287,7 +297,7 @@ def load_predictor(model: str | os.PathLike | None = None, device: str | None = 
     if not Path(path).exists() and not _HUB_ID.match(path):
         raise ModelNotFoundError(f"model directory {path} does not exist; train one with "
                                  f"`python scripts/train.py` or pass an existing path or a Hub id")
-    device = device or "cpu"
+    device = resolve_device(device)
     key = (str(Path(path).resolve()) if Path(path).exists() else path, device, precision)
     with _CACHE_LOCK:
         if key not in _CACHE:
@@ -303,14 +313,28 @@ def _as_list(texts: object) -> tuple[list[str], bool]:
     raise TypeError(f"texts must be str or a list/tuple of str, not {type(texts).__name__}")
 
 
+def _as_contexts(context: object, n: int, single: bool) -> list[str] | None:
+    if context is None:
+        return None
+    if single:
+        return [_check_text(context, "context")]
+    if not isinstance(context, (list, tuple)) or len(context) != n:
+        raise TypeError(f"context must be a list/tuple of {n} str (one per passage), got {type(context).__name__}"
+                        + (f" of length {len(context)}" if isinstance(context, (list, tuple)) else ""))
+    return [_check_text(c, f"context[{i}]") for i, c in enumerate(context)]
+
+
 def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, *,
             batch_size: int = DEFAULT_BATCH_SIZE, device: str | None = None, precision: str = "auto",
-            level: str = "passage") -> Prediction | list[Prediction] | ArticleResult | list[ArticleResult]:
+            level: str = "passage", context: str | Sequence[str] | None = None,
+            ) -> Prediction | list[Prediction] | ArticleResult | list[ArticleResult]:
     """Label passages (``level="passage"``) or whole articles (``level="article"``).
 
     A single string gives one result, a list gives a list. In a list, blank
     passages give ``Prediction(label=None, scores={}, empty=True)``; a single
-    blank string raises ``ValueError``.
+    blank string raises ``ValueError``. ``context`` (a string per passage: the
+    article's headline and the passage before it, see :mod:`framing.context`) is
+    used by models trained with article context and ignored by others.
     """
     if level == "article":
         items, single = _as_list(texts)
@@ -319,15 +343,18 @@ def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, 
     if level != "passage":
         raise ValueError(f"level must be 'passage' or 'article', got {level!r}")
     items, single = _as_list(texts)
-    if single and not items[0].strip():
-        raise ValueError("cannot label an empty or whitespace-only passage")
+    contexts = _as_contexts(context, len(items), single)
+    if single and is_blank(items[0]):
+        raise ValueError("cannot label an empty or blank passage (whitespace, zero-width or control "
+                         "characters only)")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    live = [i for i, t in enumerate(items) if t.strip()]
+    live = [i for i, t in enumerate(items) if not is_blank(t)]
     results: list[Prediction] = [Prediction(text=t, label=None, empty=True, windows=0) for t in items]
     if live:
         pred = load_predictor(model, device, precision)
-        probs, n_windows = pred.probabilities([items[i] for i in live], batch_size)
+        probs, n_windows = pred.probabilities([items[i] for i in live], batch_size,
+                                              contexts=[contexts[i] for i in live] if contexts else None)
         for row, i in enumerate(live):
             scores = {lab: float(p) for lab, p in zip(pred.labels, probs[row])}
             results[i] = Prediction(text=items[i], label=pred.labels[int(probs[row].argmax())], scores=scores,
@@ -350,13 +377,19 @@ def summarize(passages: Sequence[PassageResult], text: str = "") -> ArticleResul
 
 def score_article(text: str, model: str | os.PathLike | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
                   device: str | None = None, precision: str = "auto") -> ArticleResult:
-    """Segment an article like the corpus, drop boilerplate, label every passage, and sum up."""
+    """Segment an article like the corpus, drop boilerplate, label every passage, and sum up.
+
+    Each passage goes with its context (headline and previous passage); only a model trained
+    with context uses it.
+    """
     _check_text(text, "article")
-    if not text.strip():
-        raise ValueError("cannot score an empty or whitespace-only article")
+    if is_blank(text):
+        raise ValueError("cannot score an empty or blank article (whitespace, zero-width or control "
+                         "characters only)")
     passages = segment(text)
-    preds = predict([p.text for p in passages], model, batch_size=batch_size, device=device,
-                    precision=precision) if passages else []
+    texts = [p.text for p in passages]
+    preds = predict(texts, model, batch_size=batch_size, device=device, precision=precision,
+                    context=contexts_in_order(texts)) if passages else []
     results = [PassageResult(text=p.text, label=r.label, scores=r.scores, empty=r.empty, windows=r.windows,
                              start=p.start, end=p.end, index=p.index) for p, r in zip(passages, preds)]
     return summarize(results, text)

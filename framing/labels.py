@@ -11,5 +11,8 @@ ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
 LANGUAGES: tuple[str, ...] = ("en", "de", "fr", "es", "it", "pl", "ru", "uk", "pt", "nl")
 """The ten languages the bundled corpus covers (ISO 639-1)."""
 
-SOURCES_BUILTIN: tuple[str, ...] = ("seed", "translation", "authored")
+SOURCES_BUILTIN: tuple[str, ...] = ("seed", "translation", "authored", "authored-v2")
 """Record sources with a fixed meaning; any other value names a public data set."""
+
+SPEAKERS: tuple[str, ...] = ("russian", "western", "none", "both")
+"""Who is voiced in a passage, whatever its topic (corpus v2's ``speaker`` field; the auxiliary target)."""

@@ -32,9 +32,10 @@ def eval_tables(results: dict) -> str:
     rows = []
     for name, s in results["sets"].items():
         for pname, m in [("model", s["model"]), *s.get("baselines", {}).items()]:
+            ci = m.get("macro_f1_ci")
             rows.append([f"`{name}`" if pname == "model" else "", pname, str(m["n"]), _f(m["accuracy"]),
-                         _f(m["macro_f1"])])
-    table = _md_table(["set", "predictor", "passages", "accuracy", "macro-F1"], rows)
+                         _f(m["macro_f1"]), f"{ci[0]:.3f}–{ci[1]:.3f}" if ci else "–"])
+    table = _md_table(["set", "predictor", "passages", "accuracy", "macro-F1", "95 % CI (bootstrap)"], rows)
     desc = "\n".join(f"- `{name}`: {s['description']}" for name, s in results["sets"].items())
     return f"{desc}\n\n{table}"
 
@@ -105,6 +106,12 @@ def render_model_card(results: dict, cfg: TrainConfig):
         model_name=cfg.card.model_name, base_model=cfg.base_model, base_model_link=link,
         n_layers=enc["layers"], hidden_size=enc["hidden_size"], vocab_size=enc["vocab_size"],
         n_params=enc["parameters"], hardware=tr["hardware"], run_parts=parts,
+        context_text=("the headline and the previous passage as a second segment (at most "
+                      f"{cfg.context_tokens} tokens), pooled over the passage's own tokens only"
+                      if cfg.context != "none" else "none (each passage is scored on its own)"),
+        speaker_text=(f"a second head predicts who is voiced (russian / western / both / none; loss weight "
+                      f"{t.speaker_loss_weight}), trained beside the label, unused at inference"
+                      if t.speaker_loss_weight > 0 else "none"),
         pooling_text="mean pooling over the tokens" if cfg.pooling == "mean"
         else "the first token through a dense+tanh pooler",
         text_prefix=cfg.text_prefix, max_length=t.max_length, temperature=cal["temperature"],

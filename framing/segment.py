@@ -22,8 +22,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-# Characters that count as blank besides Unicode whitespace (zero-width, BOM).
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+from .blank import blank_prefix_len, blank_suffix_len
+
 _TERMINAL = tuple('.!?…:;"”»)’\'。')
 
 _END_MARKERS = re.compile(
@@ -111,10 +111,6 @@ class _Para:
     drop: str | None = None
 
 
-def _strip(s: str) -> str:
-    return s.strip().strip(_INVISIBLE).strip()
-
-
 def _words(s: str) -> int:
     return len(s.split())
 
@@ -143,12 +139,12 @@ def _paragraphs(text: str) -> list[_Para]:
     block, prev_blank = -1, True
     for start, end in _lines(text):
         raw = text[start:end]
-        line = _strip(raw)
-        if not line:
+        lead = blank_prefix_len(raw)
+        if lead == len(raw):  # blank: whitespace, zero-width or control characters only
             prev_blank = True
             continue
-        lead = len(raw) - len(raw.lstrip().lstrip(_INVISIBLE).lstrip())
-        trail = len(raw) - len(raw.rstrip().rstrip(_INVISIBLE).rstrip())
+        trail = blank_suffix_len(raw)
+        line = raw[lead:len(raw) - trail]
         s, e = start + lead, end - trail
         if prev_blank:
             block += 1

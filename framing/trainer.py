@@ -22,12 +22,16 @@ import numpy as np
 
 from .base_model import resolve
 from .calibration import fit_temperature, nll
-from .data import SplitConfig, grouped_split, is_seed_article, load_corpus, summary_table, to_dataset
-from .evaluation import EvalSet, evaluate_sets, external_sets, format_report, label_ids, plot_confusion
-from .inference import Predictor, resolve_precision
+from .data import grouped_split, is_seed_article, load_corpus, summary_table
+from .evaluation import (EvalSet, evaluate_sets, external_sets, format_report, label_ids, plot_confusion,
+                         record_logits)
+from .hardware import cpu_description, resolve_precision
+from .inference import Predictor
 from .io_utils import atomic_write_json
-from .labels import ID2LABEL, LABEL2ID, LABELS
-from .training_args import TrainConfig, config_fingerprint, save_config
+from . import features
+from .features import IGNORE_INDEX
+from .labels import ID2LABEL, LABEL2ID, LABELS, SPEAKERS
+from .training_args import TrainConfig, config_fingerprint, save_config, split_config
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +47,22 @@ def _trainer_classes():
     class FramingTrainer(Trainer):
         """``Trainer`` with class-weighted loss and a separate learning rate for the head."""
 
-        def __init__(self, *args, class_weights=None, head_learning_rate=None, **kwargs):
+        def __init__(self, *args, class_weights=None, head_learning_rate=None, speaker_loss_weight=0.0, **kwargs):
             super().__init__(*args, **kwargs)
             self.class_weights = class_weights
             self.head_learning_rate = head_learning_rate
+            self.speaker_loss_weight = speaker_loss_weight
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             labels = inputs.pop("labels")
+            speakers = inputs.pop("speaker_labels", None)
             outputs = model(**inputs)
             weight = None if self.class_weights is None else self.class_weights.to(outputs.logits.device)
             loss = torch.nn.functional.cross_entropy(outputs.logits.float(), labels, weight=weight)
+            sp = getattr(outputs, "speaker_logits", None)
+            if self.speaker_loss_weight > 0 and sp is not None and speakers is not None and (speakers >= 0).any():
+                loss = loss + self.speaker_loss_weight * torch.nn.functional.cross_entropy(
+                    sp.float(), speakers, ignore_index=IGNORE_INDEX)
             return (loss, outputs) if return_outputs else loss
 
         def create_optimizer(self, *args, **kwargs):
@@ -117,7 +127,9 @@ def build_model(cfg: TrainConfig, encoder_dir: Path):
     set_seed(cfg.training.seed)
     mcfg = FramingConfig.from_encoder(str(encoder_dir), pooling=cfg.pooling, text_prefix=cfg.text_prefix,
                                       max_seq_length=cfg.training.max_length, num_labels=len(LABELS),
-                                      id2label=dict(ID2LABEL), label2id=dict(LABEL2ID))
+                                      id2label=dict(ID2LABEL), label2id=dict(LABEL2ID), context=cfg.context,
+                                      context_tokens=cfg.context_tokens if cfg.context != "none" else 0,
+                                      speaker_labels=list(SPEAKERS) if cfg.training.speaker_loss_weight > 0 else [])
     model = FramingForSequenceClassification.from_pretrained(str(encoder_dir), config=mcfg)
     if cfg.training.freeze_word_embeddings:
         model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -125,22 +137,17 @@ def build_model(cfg: TrainConfig, encoder_dir: Path):
 
 
 def tokenize(records: list[dict], tokenizer, cfg: TrainConfig):
-    """A tokenized ``datasets.Dataset`` (dynamic padding happens in the collator)."""
-    ds = to_dataset(records)
-
-    def enc(batch):
-        return tokenizer([cfg.text_prefix + t for t in batch["text"]], truncation=True,
-                         max_length=cfg.training.max_length)
-
-    keep = {"input_ids", "attention_mask", "label"}
-    return ds.map(enc, batched=True, remove_columns=[c for c in ds.column_names if c not in keep],
-                  desc="tokenizing").rename_column("label", "labels")
+    """``framing.features.tokenize`` with this config's prefix, length and context settings."""
+    return features.tokenize(records, tokenizer, text_prefix=cfg.text_prefix, max_length=cfg.training.max_length,
+                             context=cfg.context, context_tokens=cfg.context_tokens)
 
 
 def _compute_metrics(eval_pred) -> dict:
     from .evaluation import classification_metrics
 
     logits, labels = eval_pred
+    if isinstance(logits, (tuple, list)):  # (label logits, speaker logits) with the auxiliary head
+        logits = logits[0]
     m = classification_metrics(labels, np.asarray(logits).argmax(axis=-1))
     return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
 
@@ -169,13 +176,14 @@ class FitResult:
     epochs_run: float
     train_seconds: float
     log_history: list
+    precision: str = "fp32"  # the training precision (autocast) actually used
 
 
 def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir: Path, work: Path,
         label: str) -> FitResult:
     """Fine-tune on ``train`` with early stopping on ``validation``; checkpoints go to ``work``."""
     import torch
-    from transformers import AutoTokenizer, DataCollatorWithPadding, EarlyStoppingCallback, TrainingArguments
+    from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments
 
     FramingTrainer, EpochSummary = _trainer_classes()
     t = cfg.training
@@ -183,7 +191,7 @@ def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     model = build_model(cfg, encoder_dir)
     cuda = torch.cuda.is_available()
-    bf16 = resolve_precision(t.precision, "cuda" if cuda else "cpu") == "bf16"
+    bf16 = resolve_precision(t.precision, "cuda" if cuda else "cpu", task="train", model=model) == "bf16"
     args = TrainingArguments(
         output_dir=str(work), per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.eval_batch_size,
         learning_rate=t.learning_rate, num_train_epochs=t.epochs, max_steps=t.max_steps, warmup_steps=t.warmup_ratio,
@@ -191,22 +199,24 @@ def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir
         load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
         logging_strategy="steps", logging_steps=10, report_to=[], seed=t.seed, data_seed=t.seed,
         train_sampling_strategy="group_by_length" if t.group_by_length else "random", bf16=bf16,
+        label_names=["labels"],
         use_cpu=not cuda, dataloader_num_workers=t.dataloader_workers, disable_tqdm=False)
     callbacks = [EpochSummary(label)]
     if t.early_stopping_patience > 0:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience))
     trainer = FramingTrainer(
         model=model, args=args, train_dataset=tokenize(train, tokenizer, cfg),
-        eval_dataset=tokenize(validation, tokenizer, cfg), data_collator=DataCollatorWithPadding(tokenizer),
+        eval_dataset=tokenize(validation, tokenizer, cfg), data_collator=features.Collator(tokenizer.pad_token_id),
         compute_metrics=_compute_metrics, callbacks=callbacks,
-        class_weights=class_weights(train, t.class_weighting), head_learning_rate=t.head_learning_rate)
+        class_weights=class_weights(train, t.class_weighting), head_learning_rate=t.head_learning_rate,
+        speaker_loss_weight=t.speaker_loss_weight)
     t0 = time.perf_counter()
     if resume:
         print(f"[{label}] resuming from the last checkpoint in {work}", flush=True)
     trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.perf_counter() - t0
     return FitResult(trainer.model, tokenizer, trainer.state.best_metric, trainer.state.epoch or 0.0, seconds,
-                     trainer.state.log_history)
+                     trainer.state.log_history, "bf16" if bf16 else "fp32")
 
 
 def save_model_dir(fitted: FitResult, temperature: float, out: Path, extra_files: dict[str, Callable]) -> None:
@@ -249,9 +259,7 @@ def hardware_description() -> str:
 
     if torch.cuda.is_available():
         return f"a GPU ({torch.cuda.get_device_name(0)})"
-    from .inference import cpu_supports_bf16
-
-    return f"a CPU ({os.cpu_count()} cores{', bf16-capable' if cpu_supports_bf16() else ''})"
+    return f"a CPU ({os.cpu_count()} cores; {cpu_description()})"
 
 
 def run_training(cfg: TrainConfig) -> dict:
@@ -262,8 +270,7 @@ def run_training(cfg: TrainConfig) -> dict:
     out_dir = Path(cfg.output_dir)
     work_root = out_dir.with_name(out_dir.name + WORK_SUFFIX)
     records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
-    split_cfg = SplitConfig(cfg.split.seed, cfg.split.folds, cfg.split.test_folds, cfg.split.validation_folds,
-                            holdout_seed_articles=cfg.seed_evaluation == "held_out")
+    split_cfg = split_config(cfg)
     splits = grouped_split(records, split_cfg)
     print(summary_table(splits), flush=True)
     encoder_dir = resolve(cfg.base_model)
@@ -284,7 +291,7 @@ def run_training(cfg: TrainConfig) -> dict:
                   f" seed articles ({len(seed_records)} passages with translations) to score them", flush=True)
             f0 = fit(cfg, sub["train"], sub["validation"], encoder_dir, work_root / "seed-holdout", "seed-holdout")
             p0 = _predictor_from(f0, cfg)
-            val_logits, _ = p0.logits([r["text"] for r in sub["validation"]], cfg.training.eval_batch_size)
+            val_logits = record_logits(p0, sub["validation"], cfg.training.eval_batch_size)
             t0 = fit_temperature(val_logits, label_ids(sub["validation"]))
             seed_sets = [EvalSet("seed", "seed passages and their translations, by a model that never saw "
                                          "their articles", seed_records),
@@ -299,7 +306,7 @@ def run_training(cfg: TrainConfig) -> dict:
     print(f"\n[main] training on {len(splits['train'])} passages", flush=True)
     fitted = fit(cfg, splits["train"], splits["validation"], encoder_dir, work_root / "main", "main")
     predictor = _predictor_from(fitted, cfg)
-    val_logits, _ = predictor.logits([r["text"] for r in splits["validation"]], cfg.training.eval_batch_size)
+    val_logits = record_logits(predictor, splits["validation"], cfg.training.eval_batch_size)
     y_val = label_ids(splits["validation"])
     temperature = fit_temperature(val_logits, y_val)
     results["calibration"] = {"temperature": temperature, "fitted_on": "validation split",
@@ -320,7 +327,8 @@ def run_training(cfg: TrainConfig) -> dict:
     wall = time.perf_counter() - t_start
     mc = fitted.model.config
     results["training"] = {
-        "base_model": cfg.base_model, "pooling": cfg.pooling, "precision": predictor.precision,
+        "base_model": cfg.base_model, "pooling": cfg.pooling, "precision": fitted.precision,
+        "inference_precision": predictor.precision,
         "train_passages": len(splits["train"]), "validation_passages": len(splits["validation"]),
         "test_passages": len(splits["test"]), "epochs_run": fitted.epochs_run,
         "best_validation_macro_f1": fitted.best_metric, "train_seconds": round(fitted.train_seconds, 1),

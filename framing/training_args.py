@@ -16,13 +16,12 @@ from typing import Any, get_args, get_origin, get_type_hints
 
 import yaml
 
+from .context import CONTEXT_MODES
+from .errors import ConfigError
+
 SEED_EVALUATION = ("separate_run", "held_out", "none")
 PRECISIONS = ("auto", "bf16", "fp32")
 CLASS_WEIGHTING = ("none", "balanced")
-
-
-class ConfigError(ValueError):
-    """A configuration file or override is invalid; the message names the key."""
 
 
 @dataclass
@@ -38,6 +37,7 @@ class SplitSection:
     folds: int = 10
     test_folds: int = 1
     validation_folds: int = 1
+    validation_source: str = "authored-v2"  # draw validation only from this source's articles ("" = from all)
 
 
 @dataclass
@@ -48,12 +48,13 @@ class TrainingSection:
     eval_batch_size: int = 64
     learning_rate: float = 5e-5  # encoder
     head_learning_rate: float = 1e-3  # pooling head and classifier
-    epochs: float = 4.0
+    epochs: float = 3.0
     max_steps: int = -1  # > 0 overrides epochs (smoke tests)
     warmup_ratio: float = 0.1
     weight_decay: float = 0.01
     class_weighting: str = "balanced"
     early_stopping_patience: int = 2
+    speaker_loss_weight: float = 0.0  # > 0: an auxiliary head learns who is voiced (records' speaker tags)
     freeze_word_embeddings: bool = True
     precision: str = "auto"
     group_by_length: bool = True
@@ -83,7 +84,9 @@ class TrainConfig:
     pooling: str = "mean"
     text_prefix: str = "query: "
     output_dir: str = "outputs/framing-e5-small"
-    seed_evaluation: str = "separate_run"
+    context: str = "previous"  # previous: headline + previous passage as a second segment | none
+    context_tokens: int = 64  # at most this many context tokens
+    seed_evaluation: str = "held_out"
     resume: bool = True
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitSection = field(default_factory=SplitSection)
@@ -95,7 +98,8 @@ class TrainConfig:
         checks = [("pooling", self.pooling, ("mean", "cls")),
                   ("seed_evaluation", self.seed_evaluation, SEED_EVALUATION),
                   ("training.precision", self.training.precision, PRECISIONS),
-                  ("training.class_weighting", self.training.class_weighting, CLASS_WEIGHTING)]
+                  ("training.class_weighting", self.training.class_weighting, CLASS_WEIGHTING),
+                  ("context", self.context, CONTEXT_MODES)]
         for key, value, allowed in checks:
             if value not in allowed:
                 raise ConfigError(f"{key}: {value!r} is not one of {', '.join(allowed)}")
@@ -105,6 +109,10 @@ class TrainConfig:
                 raise ConfigError(f"training.{key} must be positive, got {getattr(t, key)}")
         if t.max_length > 512:
             raise ConfigError(f"training.max_length: {t.max_length} exceeds the encoder's 512 positions")
+        if t.speaker_loss_weight < 0:
+            raise ConfigError(f"training.speaker_loss_weight must be >= 0, got {t.speaker_loss_weight}")
+        if self.context_tokens < 0:
+            raise ConfigError(f"context_tokens must be >= 0, got {self.context_tokens}")
         if not 0 <= t.warmup_ratio < 1:
             raise ConfigError(f"training.warmup_ratio must be in [0, 1), got {t.warmup_ratio}")
         return self
@@ -226,6 +234,15 @@ def save_config(cfg: TrainConfig, path: str | Path) -> None:
     from .io_utils import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(cfg.to_dict(), sort_keys=False, allow_unicode=True))
+
+
+def split_config(cfg: TrainConfig):
+    """The ``framing.data.SplitConfig`` that ``cfg`` describes (training and re-evaluation use the same)."""
+    from .data import SplitConfig
+
+    return SplitConfig(cfg.split.seed, cfg.split.folds, cfg.split.test_folds, cfg.split.validation_folds,
+                       holdout_seed_articles=cfg.seed_evaluation == "held_out",
+                       validation_source=cfg.split.validation_source)
 
 
 def config_fingerprint(cfg: TrainConfig) -> str:

@@ -5,15 +5,18 @@
 Each configuration runs in a fresh process (so that peak RSS is its own), on the
 same multilingual passages from the bundled corpus (a fixed-seed sample):
 
-- predict()            the framing inference path (bf16 autocast where the CPU supports it,
-                       length-sorted batches, dynamic padding), batch 32;
+- predict()            the framing inference path (precision "auto": the one measured fastest on
+                       this machine, see framing/hardware.py; length-sorted batches, dynamic
+                       padding), batch 32;
 - predict() fp32       the same with precision="fp32";
+- predict() bf16       the same with precision="bf16" (bf16 autocast);
 - pipeline default     transformers.pipeline("text-classification"), model loaded the plain
                        way (fp32), its default batching (one passage at a time);
 - pipeline batch 32    the same with batch_size=32.
 
-Printed: passages per second, the ratio to the batched pipeline, peak RSS, and the
-share of passages whose label equals the batched pipeline's.
+Printed: the CPU (model, flags), passages per second, the ratio to the batched
+pipeline, peak RSS, and the share of passages whose label equals the batched
+pipeline's and predict() fp32's (faithfulness of bf16).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ texts = json.load(open(texts_file, encoding="utf-8"))
 import framing  # registers the framing head with the Auto classes
 if mode.startswith("predict"):
     from framing import predict
-    precision = "fp32" if mode == "predict_fp32" else "auto"
+    precision = {"predict_fp32": "fp32", "predict_bf16": "bf16"}.get(mode, "auto")
     run = lambda xs: [p.label for p in predict(xs, model=model_dir, batch_size=32, precision=precision)]
 else:
     from transformers import pipeline
@@ -52,7 +55,8 @@ json.dump({"mode": mode, "seconds": seconds, "labels": labels,
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, open(out_file, "w"))
 """
 
-MODES = [("predict", "predict()"), ("predict_fp32", "predict() fp32"), ("pipeline_default", "pipeline default"),
+MODES = [("predict", "predict()"), ("predict_fp32", "predict() fp32"), ("predict_bf16", "predict() bf16"),
+         ("pipeline_default", "pipeline default"),
          ("pipeline_b32", "pipeline batch 32")]
 
 
@@ -80,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     langs = dict(sorted(Counter(r["lang"] for r in sample).items()))
     print(f"{len(texts)} passages from the bundled corpus ({', '.join(f'{k} {v}' for k, v in langs.items())}), "
           f"model {args.model_dir}, {os.cpu_count()} CPU cores")
+    from framing.hardware import cpu_description
+
+    print(f"CPU: {cpu_description()}")
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         tf = Path(tmp) / "texts.json"
@@ -95,20 +102,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name}: {len(texts) / results[mode]['seconds']:.1f} passages/s", flush=True)
     ref = results["pipeline_b32"]
     ref_rate = len(texts) / ref["seconds"]
-    print(f"\n{'configuration':<20}{'passages/s':>12}{'vs pipeline b32':>17}{'peak RSS':>11}{'same labels':>13}")
+    fp32 = results["predict_fp32"]
+    print(f"\n{'configuration':<20}{'passages/s':>12}{'vs pipeline b32':>17}{'peak RSS':>11}{'same labels':>13}"
+          f"{'same as fp32':>14}")
     table = []
     for mode, name in MODES:
         r = results[mode]
         rate = len(texts) / r["seconds"]
         same = sum(a == b for a, b in zip(r["labels"], ref["labels"])) / len(texts)
+        same32 = sum(a == b for a, b in zip(r["labels"], fp32["labels"])) / len(texts)
         table.append({"configuration": name, "passages_per_s": rate, "ratio_vs_pipeline_b32": rate / ref_rate,
-                      "peak_rss_mb": r["peak_rss_mb"], "same_labels_as_pipeline_b32": same})
-        print(f"{name:<20}{rate:>12.1f}{rate / ref_rate:>16.2f}x{r['peak_rss_mb']:>8.0f} MB{same:>12.1%}")
+                      "peak_rss_mb": r["peak_rss_mb"], "same_labels_as_pipeline_b32": same,
+                      "same_labels_as_predict_fp32": same32})
+        print(f"{name:<20}{rate:>12.1f}{rate / ref_rate:>16.2f}x{r['peak_rss_mb']:>8.0f} MB{same:>12.1%}{same32:>13.1%}")
     if args.json:
         from framing.io_utils import atomic_write_json
 
         atomic_write_json(args.json, {"passages": len(texts), "languages": langs, "model": args.model_dir,
-                                      "results": table})
+                                      "cpu": cpu_description(), "results": table})
     return 0
 
 

@@ -31,12 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-    from framing.data import SplitConfig, grouped_split, load_corpus
+    from framing.data import grouped_split, load_corpus
     from framing.evaluation import EvalSet, evaluate_sets, external_sets, format_report
     from framing.inference import ModelDirectoryError, Predictor
     from framing.io_utils import atomic_write_json
     from framing.records import CorpusError, load_records
-    from framing.training_args import ConfigError, TrainConfig, load_config
+    from framing.training_args import ConfigError, TrainConfig, load_config, split_config
 
     try:
         predictor = Predictor(str(args.model_dir), "cpu", args.precision)
@@ -45,9 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.training.eval_batch_size = args.batch_size
         cfg.evaluation.baselines = cfg_file.is_file() and not args.no_baselines
         records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
-        splits = grouped_split(records, SplitConfig(cfg.split.seed, cfg.split.folds, cfg.split.test_folds,
-                                                    cfg.split.validation_folds,
-                                                    cfg.seed_evaluation == "held_out"))
+        splits = grouped_split(records, split_config(cfg))
         if args.data:
             sets = [EvalSet(f.stem, f"annotated passages from {f}", load_records([f])) for f in args.data]
         else:

@@ -13,6 +13,7 @@ from framing.labels import LABELS
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 _WORDS = {
@@ -47,6 +48,12 @@ def make_records(n_articles: int = 30, langs: tuple[str, ...] = ("en", "de", "ru
                 out.append({**base, "id": base["id"] + "-de", "lang": "de", "source": "translation",
                             "translated_from": base["id"], "text": f"{_CUE[label]} Saat {a} {p}"})
     return out
+
+
+def script_env() -> dict:
+    """The environment for running scripts/*.py in a subprocess: they import this checkout's framing
+    (a script's own folder, not the working directory, starts sys.path)."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -92,3 +99,55 @@ def trained_tiny(tmp_path_factory, tiny_model_dir, synthetic_corpus) -> tuple[Pa
     cfg = tiny_config(tiny_model_dir, synthetic_corpus, out, "seed_evaluation=separate_run")
     metrics = run_training(cfg)
     return out, metrics
+
+
+SMALL_WORDS = sorted({w.lower() for ws in _WORDS.values() for w in ws} | {w.lower() for c in _CUE.values()
+                                                                          for w in c.split()}
+                     | set("query seed saat putin nato said spoke the a of in and".split()))
+SMALL_SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def build_small_base_model(target: Path) -> Path:
+    """A random 2-layer, 16-wide BERT with a ~100-token WordPiece vocabulary (loads in milliseconds)."""
+    import torch
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+
+    pieces = [*SMALL_SPECIALS, *SMALL_WORDS, *"abcdefghijklmnopqrstuvwxyz0123456789.,:()"]
+    vocab = {w: i for i, w in enumerate(dict.fromkeys(pieces))}
+    tok = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
+    PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                            sep_token="[SEP]", mask_token="[MASK]").save_pretrained(target)
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=len(vocab), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=128, pad_token_id=0)
+    config.architectures = ["BertModel"]
+    BertModel(config, add_pooling_layer=False).save_pretrained(target, safe_serialization=True)
+    return target
+
+
+@pytest.fixture(scope="session")
+def small_base_model(tmp_path_factory) -> Path:
+    """A base encoder small enough that a training run in a subprocess takes seconds."""
+    return build_small_base_model(tmp_path_factory.mktemp("small-base") / "model")
+
+
+def small_config(base: Path, corpus: Path, out: Path, *extra: str):
+    """The fastest training config: the small encoder, 2 steps, no baselines, no extra evaluation sets."""
+    return tiny_config(base, corpus, out, "seed_evaluation=none", "evaluation.baselines=false",
+                       "training.max_steps=2", "training.max_length=32", *extra)
+
+
+@pytest.fixture(scope="session")
+def small_trained(tmp_path_factory, small_base_model, synthetic_corpus) -> Path:
+    """A complete framing model directory trained in-process with the small encoder (a few seconds)."""
+    from framing.trainer import run_training
+
+    out = tmp_path_factory.mktemp("small-run") / "model"
+    run_training(small_config(small_base_model, synthetic_corpus, out, "evaluation.real_data=[]"))
+    return out

@@ -51,3 +51,39 @@ def test_label_share_check():
         r["id"] = f"r{i}"
     problems = check_records(recs, CheckConfig(languages=("en",)), totals=False).problems
     assert any("label neutral_report is" in p for p in problems)
+
+
+def test_eval_overlap_check_names_the_passage_but_not_the_text():
+    from framing.corpus_check import eval_overlaps
+
+    ev = [{"text": "one two three four five six seven eight nine ten eleven twelve thirteen"}]
+    mine = [{"id": "copy", "text": "Intro: one two three four five six seven eight nine ten eleven twelve."},
+            {"id": "short", "text": "one two three four five six seven eight nine ten eleven"},
+            {"id": "quoted", "text": "He said “one two three four five six seven eight nine ten eleven twelve”."}]
+    assert eval_overlaps(mine, ev) == ["copy"]
+
+
+def test_v2_checks_size_balance_and_speaker_tags():
+    recs = make_records(60, langs=("en",), per_article=6)
+    for r in recs:
+        r["source"], r["speaker"] = "authored-v2", "none"
+    recs[0]["speaker"] = ""
+    cfg = CheckConfig(languages=("en",), min_v2_per_language=400)
+    problems = "\n".join(check_records(recs, cfg, totals=False).problems)
+    assert "en: 360 v2 passages (minimum 400)" in problems
+    assert f"{recs[0]['id']}: v2 passage without a speaker tag" in problems
+    skew = [r for r in recs if r["label"] != "neutral_report"] + [r for r in recs if r["label"] == "neutral_report"][:20]
+    problems = "\n".join(check_records(skew, CheckConfig(languages=("en",), min_v2_per_language=10),
+                                       totals=False).problems)
+    assert "en v2: label neutral_report is" in problems and "allowed 25% to 45%" in problems
+
+
+def test_stand_off_annotations_agree_with_the_corpus():
+    from framing.annotations import load_all
+
+    by_lang = load_all()
+    v2 = {r["id"]: r for r in load_corpus() if r["source"] == "authored-v2"}
+    rows = {row["id"]: row for rows in by_lang.values() for row in rows}
+    assert set(rows) == set(v2)  # every v2 passage has its two (or three) annotations, and nothing else
+    for rid, r in v2.items():
+        assert (r["label"], r["speaker"]) == (rows[rid]["final_label"], rows[rid]["final_speaker"])

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from framing import LABELS, predict, score_article
+from framing.blank import is_blank
 from framing.inference import (ModelDirectoryError, ModelNotFoundError, Prediction, load_predictor,
                                validate_model_dir)
 
@@ -40,7 +41,8 @@ def test_single_and_batch(model):
     assert [p.text for p in many] == ["a", "Die Gespräche beginnen in Genf.", "Переговоры в Женеве."]
     for p in many:
         _valid(p)
-    assert predict(("a",), model=model)[0].scores == many[0].scores
+    # Same text, other batch shape: equal up to float rounding (oneDNN picks kernels by batch size).
+    assert predict(("a",), model=model)[0].scores == pytest.approx(many[0].scores, abs=1e-6)
     assert predict([], model=model) == []
 
 
@@ -84,7 +86,7 @@ def test_long_passage_is_scored_in_overlapping_windows(model):
     assert all(windows[k] == ids[s:s + pred.window] for k, s in enumerate(starts))  # overlap = window - stride
     logits, n = pred.logits([text])
     assert n == [len(windows)]
-    expected = pred._forward(windows, 8).mean(axis=0)  # equal-length windows: plain mean
+    expected = pred._forward([(w, None) for w in windows], 8).mean(axis=0)  # equal-length windows: plain mean
     np.testing.assert_allclose(logits[0], expected, atol=1e-4)
     assert predict(text, model=model).windows == len(windows)
 
@@ -93,10 +95,10 @@ def test_long_passage_is_scored_in_overlapping_windows(model):
 @given(texts=st.lists(st.text(min_size=1, max_size=300), min_size=1, max_size=6))
 def test_any_unicode_gives_valid_distributions(model, texts):
     for t, p in zip(texts, predict(texts, model=model)):
-        if t.strip():
-            _valid(p)
-        else:
+        if is_blank(t):
             assert p.empty
+        else:
+            _valid(p)
 
 
 def test_lone_surrogates_control_characters_emoji_rtl(model):

@@ -81,3 +81,21 @@ def test_good_records_round_trip(tmp_path):
     recs = load_records([p])
     assert [r["id"] for r in recs] == ["a-p00", "t"]
     assert recs[0]["note"] == "" and recs[1]["note"] == "hard call" and recs[0]["para"] == 0
+
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u2029", "\u0085"])
+def test_unicode_line_breaks_inside_strings_and_a_bom(tmp_path, sep):
+    """Lines end at \\n, \\r\\n or \\r only (the shared reader in framing/jsonl.py), never inside a string."""
+    p = tmp_path / "data.jsonl"
+    p.write_bytes(b"\xef\xbb\xbf" + (_line(text=f"Putin{sep}spoke.") + "\r\n" + _line(id="b") + "\n").encode())
+    recs = read_jsonl(p)
+    assert [r["text"] for r, _ in recs] == [f"Putin{sep}spoke.", "Putin spoke."]
+    assert [o.line for _, o in recs] == [1, 2]
+
+
+@pytest.mark.parametrize("bad, message", [("[" * 100_000, "malformed JSON: nested too deeply"), ("1" * 5000, "malformed JSON"),
+                                          ('{"a": 1} {"b": 2}', "malformed JSON: Extra data")])
+def test_pathological_json_is_a_corpus_error(tmp_path, bad, message):
+    p = _file(tmp_path, [_line(), bad])
+    with pytest.raises(CorpusError, match=rf"{p}:2: {message}"):
+        read_jsonl(p)
