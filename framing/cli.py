@@ -19,6 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from .blank import is_blank
 from .labels import LABELS
 
 CHUNK = 256  # passages (or articles) scored per call: bounded memory on large inputs
@@ -114,29 +115,34 @@ def _chunks(items: Iterator[Item], n: int) -> Iterator[list[Item]]:
 
 def passage_rows(items: list[Item], args: argparse.Namespace) -> list[dict]:
     """Passage level: a .txt article is segmented into passages; a JSONL/CSV record is one passage."""
+    from .context import contexts_in_order
     from .inference import predict
     from .segment import segment
 
     units: list[tuple[str, dict]] = []
+    contexts: list[str] = []  # a .txt article's passages go with their context, as in score_article()
     for it in items:
         if it.article:
-            for p in segment(it.text):
+            passages = segment(it.text)
+            contexts += contexts_in_order([p.text for p in passages])
+            for p in passages:
                 units.append((p.text, {**it.meta, "passage": p.index, "start": p.start, "end": p.end}))
         else:
             units.append((it.text, it.meta))
+            contexts.append("")
     preds = predict([u[0] for u in units], args.model, batch_size=args.batch_size, device=args.device,
-                    precision=args.precision) if units else []
-    exps = _explanations([u[0] for u in units], args)
+                    precision=args.precision, context=contexts) if units else []
+    exps = _explanations([u[0] for u in units], args, contexts)
     return [passage_row(meta, pr, ex) for (_, meta), pr, ex in zip(units, preds, exps)]
 
 
-def _explanations(texts: list[str], args: argparse.Namespace) -> list:
+def _explanations(texts: list[str], args: argparse.Namespace, contexts: list[str] | None = None) -> list:
     """``--explain``: one explanation per text (None each without the flag)."""
     if not getattr(args, "explain", False) or not texts:
         return [None] * len(texts)
     from .explain import explain
 
-    return explain(texts, args.model, device=args.device, precision=args.precision)
+    return explain(texts, args.model, context=contexts, device=args.device, precision=args.precision)
 
 
 def passage_row(meta: dict, pred, explanation=None) -> dict:
@@ -163,16 +169,18 @@ def article_row(meta: dict, article, explanations: list | None = None) -> dict:
 
 def article_rows(items: list[Item], args: argparse.Namespace) -> list[dict]:
     """Article level: every text is an article, segmented and summarised."""
+    from .context import contexts_in_order
     from .inference import score_article
 
     rows = []
     for it in items:
-        if not it.text.strip():
+        if is_blank(it.text):
             rows.append(article_row(it.meta, None))
             continue
         a = score_article(it.text, args.model, batch_size=args.batch_size, device=args.device,
                           precision=args.precision)
-        rows.append(article_row(it.meta, a, _explanations([p.text for p in a.passages], args)))
+        ptexts = [p.text for p in a.passages]
+        rows.append(article_row(it.meta, a, _explanations(ptexts, args, contexts_in_order(ptexts))))
     return rows
 
 
