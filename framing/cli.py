@@ -1,105 +1,33 @@
 """The ``framing`` command line: ``framing predict FILE... | -`` and ``framing serve``.
 
-Inputs: ``.txt`` (one article per file), ``.jsonl`` (field ``text``; other fields
-are passed through) and ``.csv`` (``--text-column``; other columns passed
-through); ``-`` reads standard input (``--input-format``, default txt).
-Outputs JSONL, CSV or a readable table, per passage or per article, to stdout or
-``--output FILE`` (written atomically, never over an input file).
+Inputs: ``.txt`` (one article per file), ``.jsonl`` (field ``text``) and ``.csv``
+(``--text-column``); ``-`` reads standard input (``--input-format``, default
+txt). JSONL and CSV are streamed: results appear while a large input is still
+being read. Every input field is passed through unchanged; the fields this
+command adds start with ``pred_`` (``--prefix``): ``pred_label``, ``pred_scores``,
+``pred_source`` and ``pred_line`` (where the text came from), and so on. Outputs
+JSONL, CSV (every field of every row) or a readable table, per passage or per
+article, to stdout (or ``-o -``) or ``--output FILE`` (written atomically, never
+over an input file; a FIFO or device is written to directly).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
-from dataclasses import dataclass
-from pathlib import Path
 
-from .blank import is_blank
-from .labels import LABELS
+from .cli_inputs import FORMATS, Item, check_input, iter_items
+from .cli_outputs import Writer
+from .errors import FramingError, InputError, UsageError  # noqa: F401  (InputError: importable from here)
 
 CHUNK = 256  # passages (or articles) scored per call: bounded memory on large inputs
 PROGRESS_MIN_ITEMS = 6
-TABLE_TEXT_WIDTH = 70
-
-
-class InputError(ValueError):
-    """An input file is unreadable or malformed (the message names the file and line)."""
-
-
-@dataclass
-class Item:
-    """One unit to score: its text and where it came from (fields passed through to the output)."""
-
-    text: str
-    meta: dict
-    article: bool = False  # a whole .txt article (segmented at passage level) or one record's text
-
-
-def _decode(raw: bytes, name: str, errors: str) -> str:
-    try:
-        return raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8", errors=errors)
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(f"{name}:{line}: invalid UTF-8 at byte {exc.start} (use --errors replace to "
-                         f"substitute U+FFFD)") from None
-
-
-def _read(path: str, errors: str) -> tuple[str, str]:
-    if path == "-":
-        return "<stdin>", _decode(sys.stdin.buffer.read(), "<stdin>", errors)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{path}: no such file")
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return path, _decode(raw, path, errors)
-
-
-def _format_of(path: str, forced: str | None) -> str:
-    if path == "-":
-        return forced or "txt"
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix in ("txt", "jsonl", "csv"):
-        return suffix
-    if forced:
-        return forced
-    raise InputError(f"{path}: unknown input type '.{suffix}' (expected .txt, .jsonl or .csv, "
-                     f"or pass --input-format)")
-
-
-def iter_items(path: str, args: argparse.Namespace) -> Iterator[Item]:
-    """The texts of one input file with their pass-through fields."""
-    name, content = _read(path, args.errors)
-    fmt = _format_of(path, args.input_format)
-    if fmt == "txt":
-        yield Item(content, {"source": name}, article=True)
-    elif fmt == "jsonl":
-        for lineno, line in enumerate(content.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{name}:{lineno}: malformed JSON: {exc.msg}") from None
-            if not isinstance(obj, dict) or not isinstance(obj.get(args.text_field), str):
-                raise InputError(f"{name}:{lineno}: expected an object with a string field '{args.text_field}'")
-            text = obj.pop(args.text_field)
-            yield Item(text, {"source": name, "line": lineno, **obj})
-    else:
-        reader = csv.DictReader(io.StringIO(content, newline=""))
-        if reader.fieldnames is None or args.text_column not in reader.fieldnames:
-            raise InputError(f"{name}: no column '{args.text_column}' (columns: {reader.fieldnames}); "
-                             f"choose one with --text-column")
-        for rowno, row in enumerate(reader, start=2):
-            text = row.pop(args.text_column) or ""
-            yield Item(text, {"source": name, "line": rowno, **row})
+DEFAULT_PREFIX = "pred_"
+EXIT_USAGE = 2  # every error of the package: the message, then this status
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 
 def _chunks(items: Iterator[Item], n: int) -> Iterator[list[Item]]:
@@ -113,27 +41,36 @@ def _chunks(items: Iterator[Item], n: int) -> Iterator[list[Item]]:
         yield buf
 
 
-def passage_rows(items: list[Item], args: argparse.Namespace) -> list[dict]:
+def _origin(it: Item, p: str) -> dict:
+    return {f"{p}source": it.source, **({f"{p}line": it.line} if it.line is not None else {})}
+
+
+def passage_rows(items: list[Item], args: argparse.Namespace) -> tuple[list[dict], list[str]]:
     """Passage level: a .txt article is segmented into passages; a JSONL/CSV record is one passage."""
     from .context import contexts_in_order
     from .inference import predict
     from .segment import segment
 
+    p = args.prefix
     units: list[tuple[str, dict]] = []
     contexts: list[str] = []  # a .txt article's passages go with their context, as in score_article()
     for it in items:
         if it.article:
-            passages = segment(it.text)
-            contexts += contexts_in_order([p.text for p in passages])
-            for p in passages:
-                units.append((p.text, {**it.meta, "passage": p.index, "start": p.start, "end": p.end}))
+            segs = segment(it.text)
+            contexts += contexts_in_order([s.text for s in segs])
+            for s in segs:
+                units.append((s.text, {**_origin(it, p), f"{p}passage": s.index, f"{p}start": s.start,
+                                       f"{p}end": s.end, f"{p}text": s.text}))
         else:
-            units.append((it.text, it.meta))
+            units.append((it.text, {**it.fields, **_origin(it, p)}))
             contexts.append("")
     preds = predict([u[0] for u in units], args.model, batch_size=args.batch_size, device=args.device,
                     precision=args.precision, context=contexts) if units else []
     exps = _explanations([u[0] for u in units], args, contexts)
-    return [passage_row(meta, pr, ex) for (_, meta), pr, ex in zip(units, preds, exps)]
+    rows = [{**base, f"{p}label": pr.label, f"{p}scores": pr.scores, **({f"{p}empty": True} if pr.empty else {}),
+             **({f"{p}explanation": ex.to_dict()} if ex is not None and not ex.empty else {})}
+            for (_, base), pr, ex in zip(units, preds, exps)]
+    return rows, [u[0] for u in units]
 
 
 def _explanations(texts: list[str], args: argparse.Namespace, contexts: list[str] | None = None) -> list:
@@ -167,106 +104,81 @@ def article_row(meta: dict, article, explanations: list | None = None) -> dict:
                          for p, e in zip(article.passages, exps)]}
 
 
-def article_rows(items: list[Item], args: argparse.Namespace) -> list[dict]:
+def article_rows(items: list[Item], args: argparse.Namespace) -> tuple[list[dict], list[str]]:
     """Article level: every text is an article, segmented and summarised."""
+    from .blank import is_blank
     from .context import contexts_in_order
     from .inference import score_article
 
+    p = args.prefix
     rows = []
     for it in items:
+        base = {**it.fields, **_origin(it, p)}
         if is_blank(it.text):
-            rows.append(article_row(it.meta, None))
+            rows.append({**base, f"{p}dominant_frame": None, f"{p}n_passages": 0, f"{p}empty": True,
+                         f"{p}label_share": {}, f"{p}length_weighted_share": {}, f"{p}passages": []})
             continue
         a = score_article(it.text, args.model, batch_size=args.batch_size, device=args.device,
                           precision=args.precision)
-        ptexts = [p.text for p in a.passages]
-        rows.append(article_row(it.meta, a, _explanations(ptexts, args, contexts_in_order(ptexts))))
-    return rows
+        ptexts = [x.text for x in a.passages]
+        exps = _explanations(ptexts, args, contexts_in_order(ptexts))  # each passage with its context
+        rows.append({**base, f"{p}dominant_frame": a.dominant_frame, f"{p}n_passages": len(a.passages),
+                     f"{p}label_share": a.label_share, f"{p}length_weighted_share": a.length_weighted_share,
+                     f"{p}passages": [{"index": s.index, "start": s.start, "end": s.end, "text": s.text,
+                                       "label": s.label, "scores": s.scores,
+                                       **({"explanation": e.to_dict()} if e is not None and not e.empty else {})}
+                                      for s, e in zip(a.passages, exps)]})
+    return rows, [it.text for it in items]
 
 
-def _flat(row: dict, level: str) -> dict:
-    out = {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
-    if level == "passage":
-        for lab in LABELS:
-            out[f"score_{lab}"] = row.get("scores", {}).get(lab)
-        if "explanation" in row:  # --explain: the span whose removal lowers the label's probability most
-            top = max(row["explanation"]["spans"], key=lambda s: s["contribution"], default=None)
-            out["evidence"] = top["text"] if top else None
-            out["evidence_drop"] = top["contribution"] if top else None
-    else:
-        for lab in LABELS:
-            out[f"share_{lab}"] = row["label_share"].get(lab)
-            out[f"weighted_share_{lab}"] = row["length_weighted_share"].get(lab)
-    return out
+def _check_args(args: argparse.Namespace) -> None:
+    """Everything that can be checked before the model loads and any input is read."""
+    from .device import resolve_device
+    from .io_utils import check_output_file
 
-
-class Writer:
-    """Writes rows as JSONL, CSV or an aligned table."""
-
-    def __init__(self, fh, fmt: str, level: str):
-        self.fh, self.fmt, self.level = fh, fmt, level
-        self.csv: csv.DictWriter | None = None
-        self.fields: list[str] = []
-
-    def write(self, rows: list[dict]) -> None:
-        for row in rows:
-            if self.fmt == "jsonl":
-                self.fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            elif self.fmt == "csv":
-                flat = _flat(row, self.level)
-                if self.csv is None:
-                    self.fields = list(flat)
-                    self.csv = csv.DictWriter(self.fh, fieldnames=self.fields, extrasaction="ignore")
-                    self.csv.writeheader()
-                self.csv.writerow({k: flat.get(k) for k in self.fields})
-            else:
-                self.fh.write(self._table_line(row) + "\n")
-
-    def _table_line(self, row: dict) -> str:
-        where = f"{Path(str(row.get('source', ''))).name}:{row.get('line', row.get('passage', ''))}"
-        if self.level == "article":
-            shares = " ".join(f"{lab.split('_')[0][:4]} {row['label_share'].get(lab, 0):.0%}" for lab in LABELS)
-            return f"{where:<24} {str(row['dominant_frame']):<17} {row['n_passages']:>3} passages  {shares}"
-        label = row["label"] or "(empty)"
-        conf = f"{max(row['scores'].values()):.2f}" if row.get("scores") else "  - "
-        text = " ".join(row["text"].split())
-        text = text if len(text) <= TABLE_TEXT_WIDTH else text[: TABLE_TEXT_WIDTH - 1] + "…"
-        return f"{where:<24} {label:<17} {conf}  {text}"
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.files.count("-") > 1:
+        raise UsageError("standard input ('-') can be read only once")
+    for path in args.files:
+        check_input(path, args.input_format)
+    if args.output not in (None, "-"):
+        out = os.path.realpath(args.output)
+        for path in args.files:
+            if path != "-" and os.path.realpath(path) == out:
+                raise UsageError(f"--output {args.output} is one of the input files; refusing to overwrite it")
+        check_output_file(args.output)
+    args.device = resolve_device(args.device)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .inference import ModelDirectoryError, ModelNotFoundError
+    from .inference import load_predictor
 
-    inputs = [str(Path(p).resolve()) for p in args.files if p != "-"]
-    if args.output and str(Path(args.output).resolve()) in inputs:
-        print(f"error: --output {args.output} is one of the input files; refusing to overwrite it", file=sys.stderr)
-        return 2
-    if args.files.count("-") > 1:
-        print("error: standard input ('-') can be read only once", file=sys.stderr)
-        return 2
     rows_of = article_rows if args.level == "article" else passage_rows
-    newline = "" if args.format == "csv" else None
     bar = None
     done = 0
     try:
-        with _open_output(args.output, newline) as fh:
-            writer = Writer(fh, args.format, args.level)
+        _check_args(args)
+        with _open_output(args.output, "" if args.format == "csv" else None) as fh:
+            load_predictor(args.model, args.device, args.precision)  # model errors before any output
+            writer = Writer(fh, args.format, args.level, args.prefix)
             for path in args.files:
                 for chunk in _chunks(iter_items(path, args), CHUNK):
-                    writer.write(rows_of(chunk, args))
+                    writer.write(*rows_of(chunk, args))
                     done += len(chunk)
                     if bar is None and done >= PROGRESS_MIN_ITEMS and not args.quiet:
                         bar = tqdm(unit=" texts", file=sys.stderr, initial=done)
                     elif bar is not None:
                         bar.update(len(chunk))
-    except InputError as exc:
+            writer.close()
+    except FramingError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except (ModelNotFoundError, ModelDirectoryError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `framing predict big.jsonl | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     finally:
         if bar is not None:
             bar.close()
@@ -276,7 +188,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def _open_output(path: str | None, newline: str | None):
     from .io_utils import AtomicWriter
 
-    if path:
+    if path not in (None, "-"):
         return AtomicWriter(path, newline=newline)
     if newline == "":
         sys.stdout.reconfigure(newline="")
@@ -294,9 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
                                    "outputs/framing-e5-small)")
     p.add_argument("--level", choices=("passage", "article"), default="passage")
     p.add_argument("--format", choices=("jsonl", "csv", "table"), default="jsonl")
-    p.add_argument("--output", "-o", help="write here (atomically) instead of standard output")
-    p.add_argument("--input-format", choices=("txt", "jsonl", "csv"), help="type of standard input or of "
-                                                                           "files with another extension")
+    p.add_argument("--output", "-o", help="write here (atomically; a FIFO or device directly) instead of "
+                                          "standard output ('-')")
+    p.add_argument("--input-format", choices=FORMATS, help="type of standard input or of files with another "
+                                                           "extension")
+    p.add_argument("--prefix", default=DEFAULT_PREFIX, help="prefix of the fields this command adds (default: "
+                                                            "pred_); an input field of the same name is an error")
     p.add_argument("--text-field", default="text", help="JSONL field holding the text (default: text)")
     p.add_argument("--text-column", default="text", help="CSV column holding the text (default: text)")
     p.add_argument("--errors", choices=("strict", "replace"), default="strict",
@@ -331,13 +246,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import os
-
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     args = build_parser().parse_args(argv)
-    if getattr(args, "batch_size", 1) < 1:
-        print("error: --batch-size must be at least 1", file=sys.stderr)
-        return 2
     return args.func(args)
 
 

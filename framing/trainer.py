@@ -31,12 +31,14 @@ from .io_utils import atomic_write_json
 from . import features
 from .features import IGNORE_INDEX
 from .labels import ID2LABEL, LABEL2ID, LABELS, SPEAKERS
-from .training_args import TrainConfig, config_fingerprint, save_config, split_config
+from .output_paths import replace_dir
+from .preflight import check_output, check_training_data
+from .run_state import mark_finished, prepare_work_dir, remove_work_dir
+from .training_args import TrainConfig, save_config, split_config
 
 log = logging.getLogger(__name__)
 
 WORK_SUFFIX = ".work"
-FINGERPRINT_FILE = "config_fingerprint.txt"
 
 
 def _trainer_classes():
@@ -152,22 +154,6 @@ def _compute_metrics(eval_pred) -> dict:
     return {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"]}
 
 
-def _prepare_work_dir(work: Path, cfg: TrainConfig) -> bool:
-    """Create the checkpoint folder; True when it holds a checkpoint of this same config to resume."""
-    fp = config_fingerprint(cfg)
-    marker = work / FINGERPRINT_FILE
-    if work.exists():
-        same = marker.is_file() and marker.read_text().strip() == fp
-        if same and cfg.resume and any(work.glob("checkpoint-*")):
-            return True
-        if not same and any(work.glob("checkpoint-*")):
-            print(f"note: {work} holds checkpoints of another config; starting afresh", flush=True)
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    marker.write_text(fp + "\n")
-    return False
-
-
 @dataclass
 class FitResult:
     model: object
@@ -187,7 +173,7 @@ def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir
 
     FramingTrainer, EpochSummary = _trainer_classes()
     t = cfg.training
-    resume = _prepare_work_dir(work, cfg)
+    resume = prepare_work_dir(work, cfg, train + validation)  # same config and same records, unfinished
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     model = build_model(cfg, encoder_dir)
     cuda = torch.cuda.is_available()
@@ -215,6 +201,7 @@ def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir
         print(f"[{label}] resuming from the last checkpoint in {work}", flush=True)
     trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.perf_counter() - t0
+    mark_finished(work, trainer.state.global_step)
     return FitResult(trainer.model, tokenizer, trainer.state.best_metric, trainer.state.epoch or 0.0, seconds,
                      trainer.state.log_history, "bf16" if bf16 else "fp32")
 
@@ -232,14 +219,7 @@ def save_model_dir(fitted: FitResult, temperature: float, out: Path, extra_files
         tmp.chmod(0o755)
         for f in tmp.iterdir():
             f.chmod(0o644)
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
+        replace_dir(tmp, out)  # the previous model or the new one, never neither (signals held)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -267,10 +247,10 @@ def run_training(cfg: TrainConfig) -> dict:
     from .model_card import write_model_card
 
     t_start = time.perf_counter()
-    out_dir = Path(cfg.output_dir)
-    work_root = out_dir.with_name(out_dir.name + WORK_SUFFIX)
+    out_dir, work_root = check_output(cfg.output_dir, WORK_SUFFIX)  # only a previous model may be replaced
     records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
     split_cfg = split_config(cfg)
+    check_training_data(records, cfg, split_cfg)  # before the base model loads
     splits = grouped_split(records, split_cfg)
     print(summary_table(splits), flush=True)
     encoder_dir = resolve(cfg.base_model)
@@ -347,5 +327,7 @@ def run_training(cfg: TrainConfig) -> dict:
         "confusion_matrix.png": lambda p: plot_confusion(results, p),
         "README.md": lambda p: write_model_card(p, results, cfg),
     })
+    if not cfg.keep_checkpoints:
+        remove_work_dir(work_root)
     print(f"\nmodel written to {out_dir} (total wall time {wall / 60:.1f} min)", flush=True)
     return results

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args, get_origin, get_type_hints
@@ -88,6 +89,7 @@ class TrainConfig:
     context_tokens: int = 64  # at most this many context tokens
     seed_evaluation: str = "held_out"
     resume: bool = True
+    keep_checkpoints: bool = False  # keep OUTPUT_DIR.work/ after a successful run (it is removed otherwise)
     data: DataConfig = field(default_factory=DataConfig)
     split: SplitSection = field(default_factory=SplitSection)
     training: TrainingSection = field(default_factory=TrainingSection)
@@ -115,7 +117,38 @@ class TrainConfig:
             raise ConfigError(f"context_tokens must be >= 0, got {self.context_tokens}")
         if not 0 <= t.warmup_ratio < 1:
             raise ConfigError(f"training.warmup_ratio must be in [0, 1), got {t.warmup_ratio}")
+        self._validate_ranges()
         return self
+
+    def _validate_ranges(self) -> None:
+        """Numbers that the libraries would reject late (after the model loads) or accept wrongly."""
+        t, s, e = self.training, self.split, self.evaluation
+        positive = [("training.learning_rate", t.learning_rate), ("training.head_learning_rate", t.head_learning_rate),
+                    ("training.epochs", t.epochs), ("evaluation.logreg_c", e.logreg_c)]
+        for key, value in positive:
+            if not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{key} must be a finite number > 0, got {value}")
+        if not (math.isfinite(t.weight_decay) and t.weight_decay >= 0):
+            raise ConfigError(f"training.weight_decay must be a finite number >= 0, got {t.weight_decay}")
+        at_least = [("split.folds", s.folds, 2), ("split.test_folds", s.test_folds, 1),
+                    ("split.validation_folds", s.validation_folds, 1),
+                    ("training.early_stopping_patience", t.early_stopping_patience, 0),
+                    ("training.dataloader_workers", t.dataloader_workers, 0), ("evaluation.ece_bins", e.ece_bins, 1),
+                    ("evaluation.tfidf_max_features", e.tfidf_max_features, 1)]
+        for key, value, low in at_least:
+            if value < low:
+                raise ConfigError(f"{key} must be at least {low}, got {value}")
+        if s.test_folds + s.validation_folds >= s.folds:
+            raise ConfigError(f"split: {s.test_folds} test + {s.validation_folds} validation folds leave no "
+                              f"training fold out of split.folds={s.folds}")
+        if t.max_steps == 0 or t.max_steps < -1:
+            raise ConfigError(f"training.max_steps must be -1 (train for training.epochs) or positive, "
+                              f"got {t.max_steps}")
+        ngram = e.tfidf_ngram_range
+        if len(ngram) != 2 or not 1 <= ngram[0] <= ngram[1]:
+            raise ConfigError(f"evaluation.tfidf_ngram_range must be [low, high] with 1 <= low <= high, got {ngram}")
+        if not self.output_dir.strip():
+            raise ConfigError("output_dir must not be empty")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -245,12 +278,15 @@ def split_config(cfg: TrainConfig):
                        validation_source=cfg.split.validation_source)
 
 
-def config_fingerprint(cfg: TrainConfig) -> str:
-    """A short hash of everything that changes training (used to decide whether to resume)."""
+def config_fingerprint(cfg: TrainConfig, records_hash: str = "") -> str:
+    """A short hash of everything that changes training (used to decide whether to resume):
+    the config and ``records_hash``, the content hash of the records trained on."""
     import hashlib
 
     d = cfg.to_dict()
     d.pop("resume", None)
+    d.pop("keep_checkpoints", None)
     d.pop("card", None)
     d["evaluation"] = None
+    d["records_hash"] = records_hash
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]

@@ -23,9 +23,16 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from framing.data import load_corpus
-    from framing.io_utils import AtomicWriter
+    from framing.errors import FramingError
+    from framing.io_utils import AtomicWriter, check_output_file
 
-    records = load_corpus(sources=args.source)
+    try:
+        if args.tsv:
+            check_output_file(args.tsv)
+        records = load_corpus(sources=args.source)
+    except FramingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     sample = random.Random(args.seed).sample(records, min(args.n, len(records)))
     for i, r in enumerate(sample, 1):
         note = f"  [note: {r['note']}]" if r["note"] else ""

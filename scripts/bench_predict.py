@@ -79,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.model_dir, "config.json").is_file():
         print(f"error: {args.model_dir} is not a trained model; run `python scripts/train.py` first", file=sys.stderr)
         return 2
+    if args.json:
+        from framing.errors import OutputPathError
+        from framing.io_utils import check_output_file
+
+        try:
+            check_output_file(args.json)  # before the benchmark, not after it
+        except OutputPathError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     sample = sample_passages(args.n, args.seed)
     texts = [r["text"] for r in sample]
     langs = dict(sorted(Counter(r["lang"] for r in sample).items()))

@@ -32,13 +32,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
     from framing.data import grouped_split, load_corpus
+    from framing.errors import FramingError
     from framing.evaluation import EvalSet, evaluate_sets, external_sets, format_report
-    from framing.inference import ModelDirectoryError, Predictor
-    from framing.io_utils import atomic_write_json
-    from framing.records import CorpusError, load_records
-    from framing.training_args import ConfigError, TrainConfig, load_config, split_config
+    from framing.inference import Predictor
+    from framing.io_utils import atomic_write_json, check_output_file
+    from framing.records import load_records
+    from framing.training_args import TrainConfig, load_config, split_config
 
     try:
+        if args.json:
+            check_output_file(args.json)  # a directory or unwritable --json fails now, not after scoring
         predictor = Predictor(str(args.model_dir), "cpu", args.precision)
         cfg_file = args.model_dir / "training_config.yaml"
         cfg = load_config(cfg_file) if cfg_file.is_file() else TrainConfig()
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             for msg in skipped:
                 print(f"note: evaluation data {msg}", file=sys.stderr)
             sets = [EvalSet("test", "grouped test split of the bundled corpus", splits["test"]), *real]
-    except (ModelDirectoryError, CorpusError, ConfigError, ValueError) as exc:
+    except (FramingError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     results = {"model_dir": str(args.model_dir), "temperature": predictor.temperature,

@@ -10,12 +10,21 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "default.yaml"
 # scripts/evaluate.py would shadow the `evaluate` library that framing imports: keep this folder off the path.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup runs (temporary folders, atomic writes)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,20 +37,27 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from framing.base_model import BaseModelError
-    from framing.records import CorpusError
-    from framing.trainer import run_training
-    from framing.training_args import ConfigError, load_config
+    from framing.errors import FramingError
 
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
+        from framing.trainer import run_training
+        from framing.training_args import load_config
+
         cfg = load_config(args.config if args.config.exists() or args.config != DEFAULT_CONFIG else None,
                           [*args.sets, *args.overrides])
         if args.no_resume:
             cfg.resume = False
         run_training(cfg)
-    except (ConfigError, CorpusError, BaseModelError) as exc:
+    except FramingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print("\ninterrupted: output_dir holds the previous model or the complete new one, never a part; run "
+              "the same command again to resume from the last checkpoint", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

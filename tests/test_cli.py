@@ -43,16 +43,16 @@ def run(capsys, *args) -> tuple[int, str, str]:
 def test_txt_passage_level_jsonl(capsys, model, files):
     rc, out, _ = run(capsys, str(files[0]), "--model", model)
     rows = [json.loads(line) for line in out.splitlines()]
-    assert rc == 0 and [r["passage"] for r in rows] == [0, 1, 2]
-    assert rows[1]["text"] == "Putin said NATO had deceived Russia."
-    assert ARTICLE[rows[1]["start"]:rows[1]["end"]] == rows[1]["text"]
-    assert all(r["label"] in LABELS and abs(sum(r["scores"].values()) - 1) < 1e-6 for r in rows)
+    assert rc == 0 and [r["pred_passage"] for r in rows] == [0, 1, 2]
+    assert rows[1]["pred_text"] == "Putin said NATO had deceived Russia."
+    assert ARTICLE[rows[1]["pred_start"]:rows[1]["pred_end"]] == rows[1]["pred_text"]
+    assert all(r["pred_label"] in LABELS and abs(sum(r["pred_scores"].values()) - 1) < 1e-6 for r in rows)
 
 
 def test_jsonl_passes_fields_through(capsys, model, files):
     rc, out, _ = run(capsys, str(files[1]), "--model", model)
     rows = [json.loads(line) for line in out.splitlines()]
-    assert rc == 0 and [(r["id"], r["line"]) for r in rows] == [(1, 1), (2, 3)]
+    assert rc == 0 and [(r["id"], r["pred_line"]) for r in rows] == [(1, 1), (2, 3)]
     assert rows[0]["outlet"] == "x" and rows[1]["text"] == "Die NATO antwortet."
 
 
@@ -60,8 +60,8 @@ def test_csv_input_and_csv_output(capsys, model, files):
     rc, out, _ = run(capsys, str(files[2]), "--model", model, "--text-column", "body", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert rc == 0 and [r["id"] for r in rows] == ["1", "2"] and rows[0]["extra"] == "a"
-    assert rows[0]["text"] == "Lavrov, angry, spoke." and rows[0]["label"] in LABELS
-    assert abs(sum(float(rows[0][f"score_{lab}"]) for lab in LABELS) - 1) < 1e-6
+    assert rows[0]["body"] == "Lavrov, angry, spoke." and rows[0]["pred_label"] in LABELS
+    assert abs(sum(float(rows[0][f"pred_score_{lab}"]) for lab in LABELS) - 1) < 1e-6
 
 
 def test_csv_missing_column(capsys, model, files):
@@ -74,8 +74,8 @@ def test_article_level_table_and_jsonl(capsys, model, files):
     assert rc == 0 and "3 passages" in out and "article.txt" in out
     rc, out, _ = run(capsys, str(files[0]), str(files[1]), "--model", model, "--level", "article")
     rows = [json.loads(line) for line in out.splitlines()]
-    assert [r["n_passages"] for r in rows] == [3, 1, 1]
-    assert rows[0]["dominant_frame"] in LABELS and len(rows[0]["passages"]) == 3
+    assert [r["pred_n_passages"] for r in rows] == [3, 1, 1]
+    assert rows[0]["pred_dominant_frame"] in LABELS and len(rows[0]["pred_passages"]) == 3
 
 
 def test_output_file_is_written_and_inputs_are_protected(capsys, model, files, tmp_path):
@@ -104,7 +104,7 @@ def test_invalid_utf8(capsys, model, tmp_path):
     rc, _, err = run(capsys, str(bad), "--model", model)
     assert rc == 2 and f"{bad}:3: invalid UTF-8" in err and "--errors replace" in err
     rc, out, _ = run(capsys, str(bad), "--model", model, "--errors", "replace")
-    assert rc == 0 and "\ufffd" in json.loads(out.splitlines()[1])["text"]
+    assert rc == 0 and "\ufffd" in json.loads(out.splitlines()[1])["pred_text"]
 
 
 def test_unknown_extension_and_missing_file(capsys, model, tmp_path):
@@ -114,7 +114,7 @@ def test_unknown_extension_and_missing_file(capsys, model, tmp_path):
     rc, _, err = run(capsys, str(tmp_path / "nope.txt"), "--model", model)
     assert rc == 2 and "no such file" in err
     rc, out, _ = run(capsys, str(odd), "--model", model, "--input-format", "txt")
-    assert rc == 0 and json.loads(out)["text"] == "x"
+    assert rc == 0 and json.loads(out)["pred_text"] == "x"
 
 
 def test_stdin_and_console_script(model, files):
@@ -139,4 +139,4 @@ def test_no_model_is_a_clear_error(capsys, files, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FRAMING_MODEL", raising=False)
     rc, _, err = run(capsys, str(files[1]))
-    assert rc == 1 and "python scripts/train.py" in err
+    assert rc == 2 and "python scripts/train.py" in err

@@ -13,7 +13,7 @@ import yaml
 from framing.labels import LABELS
 from framing.training_args import ConfigError, load_config
 
-from .conftest import tiny_config
+from .conftest import script_env, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,7 +130,7 @@ def test_evaluate_script_reprints_the_report(trained_tiny):
     real = Path(json.loads((out / "metrics.json").read_text())["sets"]["real:real_synthetic"]["description"]
                 .split("from ")[1].split(" (")[0])
     res = subprocess.run([sys.executable, str(ROOT / "scripts" / "evaluate.py"), str(out), str(real)],
-                         capture_output=True, text=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT, env=script_env())
     assert res.returncode == 0, res.stderr[-2000:]
     assert "== real_synthetic" in res.stdout and "tfidf_logreg" in res.stdout
     f1 = metrics["sets"]["real:real_synthetic"]["model"]["macro_f1"]
@@ -184,7 +184,7 @@ def test_train_script_end_to_end(tmp_path, tiny_model_dir, synthetic_corpus):
     res = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "--config", "configs/tiny.yaml",
                           f"base_model={tiny_model_dir}", f"data.files=[{synthetic_corpus}]", "split.folds=5",
                           "--set", f"output_dir={out}", "evaluation.real_data=[]"],
-                         capture_output=True, text=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT, env=script_env())
     assert res.returncode == 0, res.stderr[-3000:]
     assert "[main] epoch " in res.stdout and "validation macro-F1" in res.stdout and "== test" in res.stdout and "total wall time" in res.stdout
     assert (out / "README.md").is_file()
@@ -192,5 +192,5 @@ def test_train_script_end_to_end(tmp_path, tiny_model_dir, synthetic_corpus):
 
 def test_train_script_reports_config_errors():
     res = subprocess.run([sys.executable, str(ROOT / "scripts" / "train.py"), "training.nope=1"],
-                         capture_output=True, text=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT, env=script_env())
     assert res.returncode == 2 and "unknown key training.nope" in res.stderr and "Traceback" not in res.stderr

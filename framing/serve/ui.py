@@ -36,7 +36,8 @@ THEME = gr.themes.Base(primary_hue="blue", neutral_hue="slate", font=["system-ui
 TABLE_HEADERS = ["file", "record", "dominant frame", "passages",
                  *[f"{LABEL_NAMES[lab]} (% of text)" for lab in LABELS]]
 CACHE_CLEANUP_S = (3600, 3600)  # every hour, Gradio deletes its cached result files older than an hour
-READ_AS_CLI = argparse.Namespace(errors="replace", input_format=None, text_field="text", text_column="text")
+READ_AS_CLI = argparse.Namespace(errors="replace", input_format=None, text_field="text", text_column="text",
+                                 prefix="pred_")
 INTRO = """# How does this news frame the Russia / NATO crisis?
 Paste a news article in any language, or upload files. Every passage is coloured by the side it voices,
 according to a model trained on annotated coverage of December 2021 to February 2022. **Hover over or click
@@ -65,26 +66,36 @@ def seed_examples(languages: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+ARTICLE_FIELDS = ("dominant_frame", "n_passages", "label_share", "length_weighted_share", "passages", "empty")
+PREFIX = "pred_"  # the CLI's prefix of the fields it adds (framing predict --prefix)
+
+
 def _write_downloads(rows: list[dict], folder: Path) -> list[str]:
-    """articles.csv / articles.jsonl (``framing predict --level article``) and passages.csv (``--level passage``)."""
-    cli_rows = [{k: v for k, v in r.items() if k != "dropped"} for r in rows]
-    passages = [{**{k: v for k, v in r.items() if k not in ("dropped", "passages", "dominant_frame", "n_passages",
-                                                           "label_share", "length_weighted_share", "empty")},
-                 "passage": p["index"], "start": p["start"], "end": p["end"], "text": p["text"], "label": p["label"],
-                 "scores": p["scores"], **({"explanation": p["explanation"]} if "explanation" in p else {})}
+    """articles.csv / articles.jsonl (``framing predict --level article``) and passages.csv (``--level passage``),
+    in the CLI's format: input fields as they came, the fields scoring adds prefixed with ``pred_``."""
+    def inputs(r: dict) -> dict:
+        return {k: v for k, v in r.items() if k not in (*ARTICLE_FIELDS, "dropped")}
+
+    cli_rows = [{**inputs(r), **{PREFIX + k: r[k] for k in ARTICLE_FIELDS if k in r}} for r in rows]
+    passages = [{**inputs(r), **{PREFIX + k: v for k, v in (
+                    ("passage", p["index"]), ("start", p["start"]), ("end", p["end"]), ("text", p["text"]),
+                    ("label", p["label"]), ("scores", p["scores"]),
+                    *((("explanation", p["explanation"]),) if "explanation" in p else ()))}}
                 for r in rows for p in r["passages"]]
     out = []
     for name, level, fmt, data in (("articles.csv", "article", "csv", cli_rows),
                                    ("articles.jsonl", "article", "jsonl", cli_rows),
                                    ("passages.csv", "passage", "csv", passages)):
         with AtomicWriter(folder / name, newline="" if fmt == "csv" else None) as fh:
-            Writer(fh, fmt, level).write(data)
+            writer = Writer(fh, fmt, level, PREFIX)
+            writer.write(data, [r.get(PREFIX + "text", "") for r in data])
+            writer.close()
         out.append(str(folder / name))
     return out
 
 
 def _table(rows: list[dict]) -> list[list]:
-    return [[r.get("source", ""), r.get("line", ""), LABEL_NAMES.get(r["dominant_frame"], "(nothing to score)"),
+    return [[r.get(PREFIX + "source", ""), r.get(PREFIX + "line", ""), LABEL_NAMES.get(r["dominant_frame"], "(nothing to score)"),
              r["n_passages"], *[f"{r['length_weighted_share'].get(lab, 0.0):.0%}" if r["n_passages"] else ""
                                 for lab in LABELS]] for r in rows]
 
@@ -105,7 +116,7 @@ def build_page(service: Service) -> gr.Blocks:
     async def analyse(text: str, evidence: bool):
         if not text or not text.strip():
             raise gr.Error("Paste an article (or pick an example) first.")
-        row = (await score([text], evidence, [{"source": "pasted article"}]))[0]
+        row = (await score([text], evidence, [{PREFIX + "source": "pasted article"}]))[0]
         files = _write_downloads([row], Path(tempfile.mkdtemp(dir=downloads_root)))
         return summary_html(row), article_html(row, min_drop), files
 
@@ -116,7 +127,8 @@ def build_page(service: Service) -> gr.Blocks:
         for p in paths:
             try:
                 for it in iter_items(p, READ_AS_CLI):
-                    it.meta["source"] = Path(p).name
+                    it.fields.update({PREFIX + "source": Path(p).name,
+                                      **({PREFIX + "line": it.line} if it.line is not None else {})})
                     items.append(it)
             except InputError as exc:  # e.g. "rows.jsonl:3: malformed JSON: ..."
                 raise gr.Error(str(exc).replace(str(p), Path(p).name)) from None
@@ -128,7 +140,7 @@ def build_page(service: Service) -> gr.Blocks:
         for start in range(0, len(items), step):
             progress((start, len(items)), desc="Scoring articles", unit="articles")
             chunk = items[start:start + step]
-            rows += await score([it.text for it in chunk], evidence, [it.meta for it in chunk])
+            rows += await score([it.text for it in chunk], evidence, [it.fields for it in chunk])
         files = _write_downloads(rows, Path(tempfile.mkdtemp(dir=downloads_root)))
         status = (f"**{len(rows)} article{'s' * (len(rows) != 1)}** from {len(paths)} file"
                   f"{'s' * (len(paths) != 1)} scored. Select a row to read that article.")
