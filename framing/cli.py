@@ -47,34 +47,39 @@ def _origin(it: Item, p: str) -> dict:
 
 def passage_rows(items: list[Item], args: argparse.Namespace) -> tuple[list[dict], list[str]]:
     """Passage level: a .txt article is segmented into passages; a JSONL/CSV record is one passage."""
+    from .context import contexts_in_order
     from .inference import predict
     from .segment import segment
 
     p = args.prefix
     units: list[tuple[str, dict]] = []
+    contexts: list[str] = []  # a .txt article's passages go with their context, as in score_article()
     for it in items:
         if it.article:
-            for s in segment(it.text):
+            segs = segment(it.text)
+            contexts += contexts_in_order([s.text for s in segs])
+            for s in segs:
                 units.append((s.text, {**_origin(it, p), f"{p}passage": s.index, f"{p}start": s.start,
                                        f"{p}end": s.end, f"{p}text": s.text}))
         else:
             units.append((it.text, {**it.fields, **_origin(it, p)}))
+            contexts.append("")
     preds = predict([u[0] for u in units], args.model, batch_size=args.batch_size, device=args.device,
-                    precision=args.precision) if units else []
-    exps = _explanations([u[0] for u in units], args)
+                    precision=args.precision, context=contexts) if units else []
+    exps = _explanations([u[0] for u in units], args, contexts)
     rows = [{**base, f"{p}label": pr.label, f"{p}scores": pr.scores, **({f"{p}empty": True} if pr.empty else {}),
              **({f"{p}explanation": ex.to_dict()} if ex is not None and not ex.empty else {})}
             for (_, base), pr, ex in zip(units, preds, exps)]
     return rows, [u[0] for u in units]
 
 
-def _explanations(texts: list[str], args: argparse.Namespace) -> list:
+def _explanations(texts: list[str], args: argparse.Namespace, contexts: list[str] | None = None) -> list:
     """``--explain``: one explanation per text (None each without the flag)."""
     if not getattr(args, "explain", False) or not texts:
         return [None] * len(texts)
     from .explain import explain
 
-    return explain(texts, args.model, device=args.device, precision=args.precision)
+    return explain(texts, args.model, context=contexts, device=args.device, precision=args.precision)
 
 
 def passage_row(meta: dict, pred, explanation=None) -> dict:
@@ -102,6 +107,7 @@ def article_row(meta: dict, article, explanations: list | None = None) -> dict:
 def article_rows(items: list[Item], args: argparse.Namespace) -> tuple[list[dict], list[str]]:
     """Article level: every text is an article, segmented and summarised."""
     from .blank import is_blank
+    from .context import contexts_in_order
     from .inference import score_article
 
     p = args.prefix
@@ -114,13 +120,14 @@ def article_rows(items: list[Item], args: argparse.Namespace) -> tuple[list[dict
             continue
         a = score_article(it.text, args.model, batch_size=args.batch_size, device=args.device,
                           precision=args.precision)
+        ptexts = [x.text for x in a.passages]
+        exps = _explanations(ptexts, args, contexts_in_order(ptexts))  # each passage with its context
         rows.append({**base, f"{p}dominant_frame": a.dominant_frame, f"{p}n_passages": len(a.passages),
                      f"{p}label_share": a.label_share, f"{p}length_weighted_share": a.length_weighted_share,
                      f"{p}passages": [{"index": s.index, "start": s.start, "end": s.end, "text": s.text,
                                        "label": s.label, "scores": s.scores,
                                        **({"explanation": e.to_dict()} if e is not None and not e.empty else {})}
-                                      for s, e in zip(a.passages, _explanations([x.text for x in a.passages],
-                                                                                 args))]})
+                                      for s, e in zip(a.passages, exps)]})
     return rows, [it.text for it in items]
 
 

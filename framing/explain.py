@@ -24,6 +24,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
+from .blank import is_blank
+
 EXPLAIN_BATCH_SIZE = 64  # windows per forward pass: a passage and its variants fit one batch
 MIN_SPAN_WORDS = 3  # shorter sentence or clause fragments are merged into a neighbour
 DEFAULT_LANG = "en"  # sentence rules for Latin-script text when no language is given
@@ -134,9 +136,18 @@ def leave_out(text: str, start: int, end: int) -> str:
     return " ".join(part for part in (text[:start].strip(), text[end:].strip()) if part)
 
 
+def _check_contexts(context: object, n: int) -> list[str]:
+    if context is None:
+        return [""] * n
+    ctx = [context] if isinstance(context, str) else context
+    if not isinstance(ctx, (list, tuple)) or len(ctx) != n or not all(isinstance(c, str) for c in ctx):
+        raise TypeError(f"context must be a str per passage ({n}), got {type(context).__name__}")
+    return list(ctx)
+
+
 def _check(texts: object) -> tuple[list[str], bool]:
     if isinstance(texts, str):
-        if not texts.strip():
+        if is_blank(texts):
             raise ValueError("cannot explain an empty or whitespace-only passage")
         return [texts], True
     if isinstance(texts, (list, tuple)):
@@ -147,12 +158,15 @@ def _check(texts: object) -> tuple[list[str], bool]:
     raise TypeError(f"texts must be str or a list/tuple of str, not {type(texts).__name__}")
 
 
-def explain(texts: str | Sequence[str], model: str | os.PathLike | None = None, *, lang: str | None = None,
+def explain(texts: str | Sequence[str], model: str | os.PathLike | None = None, *,
+            context: str | Sequence[str] | None = None, lang: str | None = None,
             batch_size: int = EXPLAIN_BATCH_SIZE, device: str | None = None,
             precision: str = "auto") -> Explanation | list[Explanation]:
     """Explain the label of one passage (a string) or of each passage of a list.
 
-    ``model``, ``device`` and ``precision`` are those of :func:`framing.predict`;
+    ``model``, ``context`` (the passage's headline and previous passage, for a
+    model trained with context; kept fixed while spans of the passage are left
+    out), ``device`` and ``precision`` are those of :func:`framing.predict`;
     ``lang`` picks the sentence rules (default: guessed from the script). Blank
     passages in a list give ``Explanation(label=None, empty=True)``; a single
     blank string raises ``ValueError``.
@@ -160,18 +174,22 @@ def explain(texts: str | Sequence[str], model: str | os.PathLike | None = None, 
     from .inference import load_predictor
 
     items, single = _check(texts)
+    contexts = _check_contexts(context, len(items))
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-    plans = [occlusion_spans(t, lang) if t.strip() else None for t in items]
+    plans = [None if is_blank(t) else occlusion_spans(t, lang) for t in items]
     variants: list[str] = []
-    for text, plan in zip(items, plans):
+    variant_contexts: list[str] = []
+    for text, ctx, plan in zip(items, contexts, plans):
         if plan is not None:
             variants.append(text)
             variants.extend(leave_out(text, s, e) for s, e in plan[1])
+            variant_contexts += [ctx] * (1 + len(plan[1]))
     results = [Explanation(text=t, label=None, empty=True) for t in items]
     if variants:
         predictor = load_predictor(model, device, precision)
-        probs, _ = predictor.probabilities(variants, batch_size)
+        probs, _ = predictor.probabilities(variants, batch_size,
+                                           contexts=variant_contexts if any(variant_contexts) else None)
         row = 0
         for i, (text, plan) in enumerate(zip(items, plans)):
             if plan is None:

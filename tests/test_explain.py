@@ -86,3 +86,19 @@ def test_cli_predict_explain(capsys, model, tmp_path):
     assert json.loads(table[0]["pred_explanation"])["spans"] == spans  # nested values are JSON text in CSV
     assert main(["predict", str(jl), "--model", model, "--level", "article"]) == 0
     assert "explanation" not in capsys.readouterr().out
+
+
+def test_cli_txt_passages_get_the_article_context(capsys, model, tmp_path, monkeypatch):
+    from framing.context import contexts_in_order
+    from framing.inference import Predictor
+
+    seen, real = [], Predictor.probabilities
+    monkeypatch.setattr(Predictor, "probabilities",
+                        lambda self, texts, batch_size=32, temperature=None, contexts=None:
+                        seen.append(contexts) or real(self, texts, batch_size, temperature, contexts))
+    txt = tmp_path / "a.txt"
+    txt.write_text("Putin demands guarantees\n\nPutin said NATO had lied.\n\nBlinken warned of costs.\n")
+    assert main(["predict", str(txt), "--model", model, "--explain"]) == 0
+    texts = [json.loads(line)["pred_text"] for line in capsys.readouterr().out.splitlines()]
+    want = contexts_in_order(texts)
+    assert seen[0] == want and set(seen[1]) == set(want)

@@ -140,11 +140,11 @@ def test_full_queue_is_503_then_serves_again(model):
         gate = threading.Event()
         real = q.handlers["predict"]
         q.handlers["predict"] = lambda texts: (gate.wait(30), real(texts))[1]
-        futures = [q.submit("predict", ["first"])]
+        futures = [q.submit("predict", [("first", "")])]  # items: (passage, context)
         deadline = time.monotonic() + 10
         while q.pending and time.monotonic() < deadline:  # the worker has taken it and is blocked
             time.sleep(0.01)
-        futures += [q.submit("predict", [f"waiting {i}"]) for i in range(2)]
+        futures += [q.submit("predict", [(f"waiting {i}", "")]) for i in range(2)]
         r = c.post("/v1/predict", json={"texts": ["one too many"]})
         assert r.status_code == 503 and r.headers["retry-after"] == "1" and "busy" in r.json()["detail"]
         assert c.post("/v1/articles", json={"texts": [ARTICLE]}).status_code == 503
@@ -220,3 +220,32 @@ def test_serve_command_errors_are_one_line(capsys, tmp_path):
     assert "does not exist" in capsys.readouterr().err
     assert main(["serve", "--set", "limits.max_texts=0"]) == 2
     assert "limits.max_texts must be at least 1" in capsys.readouterr().err
+
+
+def _spy_contexts(monkeypatch) -> list:
+    from framing.inference import Predictor
+
+    seen, real = [], Predictor.probabilities
+
+    def spy(self, texts, batch_size=32, temperature=None, contexts=None):
+        seen.append((list(texts), contexts))
+        return real(self, texts, batch_size, temperature, contexts)
+
+    monkeypatch.setattr(Predictor, "probabilities", spy)
+    return seen
+
+
+def test_article_passages_and_their_evidence_get_the_article_context(client, monkeypatch):
+    from framing.context import contexts_in_order
+
+    seen = _spy_contexts(monkeypatch)
+    r = client.post("/v1/articles", json={"texts": [ARTICLE], "explain": True})
+    passages = r.json()["articles"][0]["passages"]
+    texts = [p["text"] for p in passages]
+    want = contexts_in_order(texts)
+    (t1, c1), (t2, c2) = seen
+    assert t1 == texts and c1 == want and any(want)  # as score_article() scores them
+    assert c2 == [c for p, c in zip(passages, want) for _ in range(1 + len(p["explanation"]["spans"]))]
+    seen.clear()
+    client.post("/v1/predict", json={"texts": texts})
+    assert seen[0][1] in (None, ["", "", ""])  # passages on their own have no context

@@ -3,8 +3,9 @@
 Passages go through :func:`framing.predict` and explanations through
 :func:`framing.explain`, each call merging the requests that wait together.
 Articles are segmented here and their passages scored like
-:func:`framing.score_article` does (same segmentation, same summary), so that a
-request's articles share one model call with other requests.
+:func:`framing.score_article` does (same segmentation, same article context
+for each passage, same summary), so that a request's articles share one model
+call with other requests.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ..blank import is_blank
 from ..cli import article_row, passage_row
+from ..context import contexts_in_order
 from ..explain import explain
 from ..inference import PassageResult, load_predictor, predict, summarize
 from ..segment import segment_article
@@ -32,25 +35,32 @@ class Service:
                                 merge_window_ms=b.merge_window_ms, max_batch_texts=b.max_batch_texts,
                                 queue_size=b.queue_size)
 
-    def _predict(self, texts: list[str]) -> list:
-        return predict(texts, self.model, batch_size=self.cfg.batching.batch_size, device=self.device,
-                       precision=self.precision)
+    # Queue items are (passage, context) pairs: "" for a passage on its own, the headline and previous
+    # passage (framing.context) for a passage of an article, as score_article() gives them.
+    def _predict(self, items: list[tuple[str, str]]) -> list:
+        return predict([t for t, _ in items], self.model, batch_size=self.cfg.batching.batch_size,
+                       device=self.device, precision=self.precision, context=[c for _, c in items])
 
-    def _explain(self, texts: list[str], lang: str | None = None) -> list:
-        return explain(texts, self.model, lang=lang, batch_size=self.cfg.explain.batch_size, device=self.device,
-                       precision=self.precision)
+    def _explain(self, items: list[tuple[str, str]], lang: str | None = None) -> list:
+        return explain([t for t, _ in items], self.model, context=[c for _, c in items], lang=lang,
+                       batch_size=self.cfg.explain.batch_size, device=self.device, precision=self.precision)
 
     async def predict_rows(self, texts: list[str], explain: bool = False, lang: str | None = None) -> list[dict]:
         """Passage rows in the CLI's format (``explanation`` added with ``explain``)."""
-        preds = await self.queue.run("predict", texts)
-        exps = await self.queue.run("explain", texts, lang=lang) if explain else [None] * len(texts)
+        items = [(t, "") for t in texts]
+        preds = await self.queue.run("predict", items)
+        exps = await self.queue.run("explain", items, lang=lang) if explain else [None] * len(texts)
         return [passage_row({}, p, e) for p, e in zip(preds, exps)]
 
     async def article_rows(self, texts: list[str], explain: bool = False, lang: str | None = None,
                            metas: list[dict] | None = None) -> list[dict]:
         """Article rows in the CLI's format plus ``dropped`` (the boilerplate, with offsets and reasons)."""
-        segs = [segment_article(t) if t.strip() else None for t in texts]
-        flat = [p.text for s in segs if s is not None for p in s.passages]
+        segs = [None if is_blank(t) else segment_article(t) for t in texts]
+        flat = []
+        for seg in segs:
+            if seg is not None:
+                ptexts = [p.text for p in seg.passages]
+                flat += zip(ptexts, contexts_in_order(ptexts))
         preds = await self.queue.run("predict", flat)
         exps = await self.queue.run("explain", flat, lang=lang) if explain else None
         rows, pos = [], 0
