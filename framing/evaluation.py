@@ -145,6 +145,25 @@ def external_sets(entries: Sequence[str | Path]) -> tuple[list[EvalSet], list[st
     return sets, skipped
 
 
+def split_sets(splits: dict[str, list[dict]], real: Sequence[EvalSet] = ()) -> list[EvalSet]:
+    """Validation, test, the held-out seed passages (when the split has them) and ``real``: the sets a
+    re-calibrated model (a soup, an ensemble) is scored on."""
+    sets = [EvalSet("validation", "validation split (temperature fitted on it)", splits["validation"]),
+            EvalSet("test", "grouped test split", splits["test"])]
+    if splits.get("seed"):
+        sets.append(EvalSet("seed", "seed passages, held out of training", splits["seed"]))
+    return sets + list(real)
+
+
+def macro_f1_table(rows: dict[str, dict[str, dict]]) -> str:
+    """Plain-text table: one row per model (name -> its ``evaluate_sets`` result), macro-F1 per set."""
+    names = list(next(iter(rows.values())))
+    lines = [f"{'model':<28}" + "".join(f"{n:>16}" for n in names)]
+    for who, sets in rows.items():
+        lines.append(f"{who:<28}" + "".join(f"{sets[n]['model']['macro_f1']:>16.3f}" for n in names))
+    return "\n".join(lines)
+
+
 def _baseline_scores(train: list[dict], records: list[dict], cfg: TrainConfig, cache: dict) -> dict:
     """Majority and TF-IDF baselines fitted on ``train`` (once per training split), scored on ``records``."""
     ev = cfg.evaluation

@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from framing.calibration import fit_temperature
     from framing.data import grouped_split, load_corpus
-    from framing.evaluation import EvalSet, evaluate_sets, external_sets, format_report, label_ids, record_logits
+    from framing.evaluation import (evaluate_sets, external_sets, format_report, label_ids, macro_f1_table,
+                                     record_logits, split_sets)
     from framing.inference import ModelDirectoryError, Predictor
     from framing.io_utils import atomic_write_json
     from framing.training_args import load_config, split_config
@@ -79,11 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         soup.temperature = temperature
         soup.model.config.calibration_temperature = temperature
         soup.model.config.to_json_file(str(tmp / "config.json"))
-        real, _ = external_sets(cfg.evaluation.real_data)
-        sets = [EvalSet("validation", "validation split (temperature refitted on it)", splits["validation"]),
-                EvalSet("test", "grouped test split", splits["test"]), *real]
-        if "seed" in splits:
-            sets.append(EvalSet("seed", "seed passages, held out of training", splits["seed"]))
+        sets = split_sets(splits, external_sets(cfg.evaluation.real_data)[0])
         cfg.evaluation.baselines = False
         results = {"soup_of": [str(d) for d in args.models], "temperature": temperature,
                    "sets": evaluate_sets(soup, temperature, sets, splits["train"], cfg, {})}
@@ -96,15 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         raise
     print(format_report(results))
     print("\nmacro-F1 per set: soup vs each ingredient")
-    rows = {"soup": {n: s["model"]["macro_f1"] for n, s in results["sets"].items()}}
+    rows = {"soup": results["sets"]}
     for d in args.models:
         p = Predictor(str(d), "cpu", "auto")
-        ing = evaluate_sets(p, p.temperature, sets, splits["train"], cfg, {})
-        rows[d.name] = {n: s["model"]["macro_f1"] for n, s in ing.items()}
-    names = list(rows["soup"])
-    print(f"{'model':<24}" + "".join(f"{n:>16}" for n in names))
-    for who, r in rows.items():
-        print(f"{who:<24}" + "".join(f"{r[n]:>16.3f}" for n in names))
+        rows[d.name] = evaluate_sets(p, p.temperature, sets, splits["train"], cfg, {})
+    print("\n" + macro_f1_table(rows))
     return 0
 
 
