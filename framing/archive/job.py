@@ -55,7 +55,7 @@ def _check_apart(inputs: list[str], output: str) -> None:
                                f"outside the inputs")
 
 
-def score_archive(inputs: str | Sequence[str], output: str, model: str | os.PathLike | None = None, *,
+def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike, model: str | os.PathLike | None = None, *,
                   level: str = "passage", text_column: str = "text", id_column: str | None = None,
                   article_column: str | None = None, para_column: str | None = None,
                   lang_column: str | None = None, partition_rows: int | None = None, keep_text: bool = False,
@@ -91,7 +91,8 @@ def score_archive(inputs: str | Sequence[str], output: str, model: str | os.Path
     model = str(model) if model is not None else default_model_path()
     device = resolve_device(device) if device else None
     _check_model(model)
-    given = [inputs] if isinstance(inputs, str) else list(inputs)
+    given = [os.fspath(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
+    output = os.fspath(output)
     _check_apart(given, output)
     files = discover(given)
     parts = plan(files, opts, progress)
