@@ -29,6 +29,9 @@ class DataFileError(FramingError, ValueError):
         where = f"{path}:{line}" if line is not None else str(path)
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):  # picklable (Ray sends a worker's error to the driver): rebuilt from its parts
+        return type(self), (self.path, self.line, self.problem)
+
 
 class CorpusError(DataFileError):
     """An annotated JSONL file is invalid (see ``framing.records``)."""

@@ -119,20 +119,22 @@ def run(todo: list[Partition], out: OutputDir, model: str, opts: ArchiveOptions,
 
     if not ray.is_initialized():
         ray.init(log_to_driver=progress)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = progress
     if not todo:
         return []
+    ctx = ray.data.DataContext.get_current()
+    saved = ctx.enable_progress_bars, ctx.raise_original_map_exception
+    # a worker's InputError reaches the driver as itself (with file and line), not as Ray's UserCodeException
+    ctx.enable_progress_bars, ctx.raise_original_map_exception = progress, True
     gpus = 1 if device and str(device).startswith("cuda") else 0
-    ds = ray.data.from_items([{"spec": p.to_json()} for p in todo], override_num_blocks=len(todo))
-    ds = ds.map_batches(PartitionScorer, batch_size=1, concurrency=num_workers, num_cpus=cpus_per_worker,
-                        num_gpus=gpus, fn_constructor_kwargs={
-                            "model": model, "output": out.uri, "options": opts.to_dict(),
-                            "batch_size": batch_size, "device": device, "threads": threads, "fault": fault})
     done: list[dict] = []
     bar = tqdm(total=total, initial=total - len(todo), unit=" partitions", desc="partitions", file=sys.stderr,
                disable=not progress)
     try:
+        ds = ray.data.from_items([{"spec": p.to_json()} for p in todo], override_num_blocks=len(todo))
+        ds = ds.map_batches(PartitionScorer, batch_size=1, concurrency=num_workers, num_cpus=cpus_per_worker,
+                            num_gpus=gpus, fn_constructor_kwargs={
+                                "model": model, "output": out.uri, "options": opts.to_dict(),
+                                "batch_size": batch_size, "device": device, "threads": threads, "fault": fault})
         for row in ds.iter_rows():
             done.append(dict(row))
             bar.update(1)
@@ -143,4 +145,5 @@ def run(todo: list[Partition], out: OutputDir, model: str, opts: ArchiveOptions,
         raise
     finally:
         bar.close()
+        ctx.enable_progress_bars, ctx.raise_original_map_exception = saved
     return done
