@@ -240,3 +240,29 @@ def test_cli_engine_ray_and_the_install_hint(ray_session, ctx_model, tmp_path, c
     assert main(["predict", "--engine", "ray", str(tmp_path / "in.parquet"), "-o", str(tmp_path / "o"),
                  "--model", ctx_model]) == 2
     assert 'pip install "framing[ray]"' in capsys.readouterr().err
+
+
+def test_jsonl_blocks_read_exactly_their_rows_with_file_line_numbers(tmp_path, monkeypatch):
+    """Byte-range blocks of a JSONL file with a BOM, CRLF and lone CR line ends, blank lines and lines
+    longer than the read chunk: every row once, numbered like framing.jsonl numbers the file's lines."""
+    from framing.archive import sources
+    from framing.archive.options import ArchiveOptions
+    from framing.archive.partitions import plan_file
+    from framing.jsonl import iter_jsonl
+
+    monkeypatch.setattr(sources, "READ_CHUNK", 7)
+    ends = ["\r\n", "\n", "\r", "\n\n", "\r\n\r\n"]
+    body = "".join(json.dumps({"id": f"r{i}", "article_id": f"a{i // 3}", "text": f"passage {i} " * (i % 4)})
+                   + ends[i % len(ends)] for i in range(40))
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    with path.open("rb") as fh:
+        want = [(line, obj["id"]) for line, obj in iter_jsonl(fh, str(path))]
+    [f] = sources.discover([str(path)])
+    parts = plan_file(0, f, ArchiveOptions(partition_rows=5))
+    got = []
+    for p in parts:
+        rows = sources.read_jsonl_block(f, p.columns, p.byte_start, p.byte_end, p.first_line)
+        got += list(zip(rows.where, rows.ids))
+        assert len(set(rows.articles)) * 3 >= len(rows.texts)  # whole articles of 3 rows (the last: fewer)
+    assert got == want and len(parts) == 7  # 40 rows in blocks of 6 (5, extended to the article's end)

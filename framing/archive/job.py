@@ -55,7 +55,8 @@ def _check_apart(inputs: list[str], output: str) -> None:
                                f"outside the inputs")
 
 
-def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike, model: str | os.PathLike | None = None, *,
+def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], output: str | os.PathLike,
+                  model: str | os.PathLike | None = None, *,
                   level: str = "passage", text_column: str = "text", id_column: str | None = None,
                   article_column: str | None = None, para_column: str | None = None,
                   lang_column: str | None = None, partition_rows: int | None = None, keep_text: bool = False,
@@ -70,7 +71,8 @@ def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], outpu
     that are missing. Labels equal ``predict()``'s (passage mode) and
     ``score_article()``'s (article mode). Uses the Ray cluster this process is
     connected to (``ray.init()`` first, or ``RAY_ADDRESS``), else starts a local one.
-    ``threads_per_worker`` (torch threads) defaults to ``cpus_per_worker``.
+    ``threads_per_worker`` (torch threads) defaults to ``cpus_per_worker``;
+    ``device="cuda"`` gives each actor one GPU.
     """
     from ..device import resolve_device
     from ..inference import default_model_path
@@ -89,7 +91,8 @@ def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], outpu
                           partition_rows=partition_rows or ArchiveOptions.partition_rows, keep_text=keep_text,
                           precision=precision)
     model = str(model) if model is not None else default_model_path()
-    device = resolve_device(device) if device else None
+    if device and not str(device).startswith("cuda"):
+        device = resolve_device(device)  # a cuda device is resolved by the actors (the driver may have no GPU)
     _check_model(model)
     given = [os.fspath(i) for i in ([inputs] if isinstance(inputs, (str, os.PathLike)) else inputs)]
     output = os.fspath(output)

@@ -61,6 +61,9 @@ def differences(old: dict, new: dict) -> list[str]:
             changed = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
             if changed:
                 out.append("options (" + ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in changed) + ")")
+        elif key == "plan":
+            if a != b and not out:  # follows from the inputs and options; alone it means another framing version
+                out.append("partition plan (written by another version of framing?)")
         elif a != b:
             out.append("inputs (files added, removed or changed)" if key == "inputs" else key)
     return out

@@ -1,7 +1,8 @@
 """The Ray Data pipeline: partitions -> ``map_batches`` over a pool of scoring actors -> parquet files.
 
 The dataset holds one row per unfinished partition. ``map_batches(PartitionScorer,
-batch_size=1, concurrency=N)`` hands each partition to one of N actors; an actor
+batch_size=1, compute=ActorPoolStrategy(size=N))`` (``concurrency=N`` before Ray
+2.51) hands each partition to one of N actors; an actor
 loads the model once (:func:`framing.inference.load_predictor`), then for every
 partition reads its rows straight from the input filesystem, scores them
 (:mod:`framing.archive.scoring`) and writes the partition's file atomically
@@ -131,8 +132,8 @@ def run(todo: list[Partition], out: OutputDir, model: str, opts: ArchiveOptions,
                disable=not progress)
     try:
         ds = ray.data.from_items([{"spec": p.to_json()} for p in todo], override_num_blocks=len(todo))
-        ds = ds.map_batches(PartitionScorer, batch_size=1, concurrency=num_workers, num_cpus=cpus_per_worker,
-                            num_gpus=gpus, fn_constructor_kwargs={
+        ds = ds.map_batches(PartitionScorer, batch_size=1, compute=ray.data.ActorPoolStrategy(size=num_workers),
+                            num_cpus=cpus_per_worker, num_gpus=gpus, fn_constructor_kwargs={
                                 "model": model, "output": out.uri, "options": opts.to_dict(),
                                 "batch_size": batch_size, "device": device, "threads": threads, "fault": fault})
         for row in ds.iter_rows():
