@@ -127,12 +127,13 @@ def run(todo: list[Partition], out: OutputDir, model: str, opts: ArchiveOptions,
     # a worker's InputError reaches the driver as itself (with file and line), not as Ray's UserCodeException
     ctx.enable_progress_bars, ctx.raise_original_map_exception = progress, True
     gpus = 1 if device and str(device).startswith("cuda") else 0
+    workers = min(num_workers, len(todo))  # no actor (and model load) without a partition for it
     done: list[dict] = []
     bar = tqdm(total=total, initial=total - len(todo), unit=" partitions", desc="partitions", file=sys.stderr,
                disable=not progress)
     try:
         ds = ray.data.from_items([{"spec": p.to_json()} for p in todo], override_num_blocks=len(todo))
-        ds = ds.map_batches(PartitionScorer, batch_size=1, compute=ray.data.ActorPoolStrategy(size=num_workers),
+        ds = ds.map_batches(PartitionScorer, batch_size=1, compute=ray.data.ActorPoolStrategy(size=workers),
                             num_cpus=cpus_per_worker, num_gpus=gpus, fn_constructor_kwargs={
                                 "model": model, "output": out.uri, "options": opts.to_dict(),
                                 "batch_size": batch_size, "device": device, "threads": threads, "fault": fault})
