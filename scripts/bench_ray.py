@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                         "passages_per_s": s.passages / s.seconds, "steady_per_s": s.passages / busy,
                         "labels_identical": got == expected})
     ray.shutdown()
+    shutil.rmtree(work, ignore_errors=True)
 
     print(f"\n{len(texts)} passages, {args.cores} cores, model {args.model}\n")
     print(f"| run | passages/s end to end | passages/s steady | labels = predict() |\n|---|---:|---:|---|")
