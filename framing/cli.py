@@ -9,6 +9,10 @@ command adds start with ``pred_`` (``--prefix``): ``pred_label``, ``pred_scores`
 JSONL, CSV (every field of every row) or a readable table, per passage or per
 article, to stdout (or ``-o -``) or ``--output FILE`` (written atomically, never
 over an input file; a FIFO or device is written to directly).
+
+``--engine ray`` scores JSONL or parquet files or directories (local or on any
+filesystem pyarrow reads) on Ray Data into one parquet file per partition in
+``--output DIR``; a rerun skips the finished partitions (``framing.archive``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import nullcontext
 
+from .archive.cli import add_arguments as add_archive_arguments
 from .cli_inputs import FORMATS, Item, check_input, iter_items
 from .cli_outputs import Writer
 from .errors import FramingError, InputError, UsageError  # noqa: F401  (InputError: importable from here)
@@ -154,6 +159,11 @@ def _check_args(args: argparse.Namespace) -> None:
 def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    if args.engine == "ray":  # archive scoring: framing.archive (Ray Data, partitioned parquet)
+        from .archive.cli import run
+
+        return run(args)
+
     from .inference import load_predictor
 
     rows_of = article_rows if args.level == "article" else passage_rows
@@ -222,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--explain", action="store_true", help="add each passage's evidence: the drop in its label's "
                                                           "probability with each sentence (or clause) left out")
+    add_archive_arguments(p)
     p.set_defaults(func=cmd_predict)
     s = sub.add_parser("serve", help="the web page and REST API (pip install -e '.[app]')",
                        description="Serve the analysts' page at / and the REST API at /v1 (docs at /docs).")

