@@ -68,6 +68,14 @@ def calibration_table(results: dict) -> str:
     return _md_table(["set", "ECE (T = 1)", "ECE (calibrated)"], rows)
 
 
+def parallel_text(training: dict) -> str:
+    """How the batch was split: "" for one process, else e.g. " (global: 2 data-parallel processes x 8)"."""
+    world = training.get("world_size", 1)  # metrics of runs before data-parallel training have none
+    if world <= 1:
+        return ""
+    return f" (global: {world} data-parallel processes x {training['per_process_batch_size']})"
+
+
 def card_data(results: dict, cfg: TrainConfig):
     """``ModelCardData`` with the model-index built from every evaluation set."""
     from huggingface_hub import EvalResult, ModelCardData
@@ -118,7 +126,9 @@ def render_model_card(results: dict, cfg: TrainConfig):
         nll_before=cal["validation_nll_before"], nll_after=cal["validation_nll_after"],
         model_ref=cfg.card.repo_id or cfg.output_dir, corpus_total=corpus["passages"],
         n_languages=len(corpus["languages"]), n_seed=corpus["by_source"].get("seed", 0), split_summary=tr["split_summary"], train_passages=tr["train_passages"],
-        epochs_run=tr["epochs_run"], batch_size=t.batch_size, learning_rate=t.learning_rate,
+        epochs_run=tr["epochs_run"], batch_size=t.batch_size, parallel_text=parallel_text(tr),
+        gpu_used="GPU" in tr["hardware"],  # "a GPU (...)", "8 GPUs (...)" (see trainer.hardware_description)
+        learning_rate=t.learning_rate,
         head_learning_rate=t.head_learning_rate, warmup_ratio=t.warmup_ratio, weight_decay=t.weight_decay,
         class_weighting=t.class_weighting, freeze_word_embeddings=t.freeze_word_embeddings,
         precision=tr["precision"], best_val=_f(tr["best_validation_macro_f1"]),

@@ -4,6 +4,12 @@
 base encoder, fine-tune (early stopping on validation macro-F1, resumable
 checkpoints), fit the temperature on validation, score every evaluation set
 beside the baselines, and write the model directory with its model card.
+
+Under a launcher (``accelerate launch --multi_gpu``, ``torchrun``) the Trainer
+trains data-parallel and everything else happens once, on rank 0: it decides
+whether to resume and which precision to use (and tells the others), evaluates,
+and writes the model, while the other processes wait (see ``framing.distributed``).
+``training.batch_size`` is the global batch, split evenly among the processes.
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ import numpy as np
 from .base_model import resolve
 from .calibration import fit_temperature, nll
 from .data import grouped_split, is_seed_article, load_corpus, summary_table
+from .distributed import (PROCESS_GROUP_TIMEOUT_S, World, broadcast, init_world, main_first, on_main,
+                          per_process_batch, quiet_unless_main, share_cpu_threads, training_on_cuda,
+                          use_all_local_threads)
 from .evaluation import (EvalSet, evaluate_sets, external_sets, format_report, label_ids, plot_confusion,
                          record_logits)
 from .hardware import cpu_description, resolve_precision
@@ -163,23 +172,31 @@ class FitResult:
     train_seconds: float
     log_history: list
     precision: str = "fp32"  # the training precision (autocast) actually used
+    threads: int = 1  # torch threads of each training process
 
 
 def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir: Path, work: Path,
-        label: str) -> FitResult:
-    """Fine-tune on ``train`` with early stopping on ``validation``; checkpoints go to ``work``."""
-    import torch
+        label: str, world: World = World()) -> FitResult:
+    """Fine-tune on ``train`` with early stopping on ``validation``; checkpoints go to ``work``.
+
+    Every process of ``world`` calls it; rank 0 alone prepares ``work`` and measures the precision."""
     from transformers import AutoTokenizer, EarlyStoppingCallback, TrainingArguments
 
     FramingTrainer, EpochSummary = _trainer_classes()
     t = cfg.training
-    resume = prepare_work_dir(work, cfg, train + validation)  # same config and same records, unfinished
+    threads = share_cpu_threads(world)
+    # same config and same records, unfinished: decided by rank 0, which alone touches the folder
+    resume = on_main(world, f"prepare the checkpoint folder {work}",
+                     lambda: prepare_work_dir(work, cfg, train + validation))
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     model = build_model(cfg, encoder_dir)
-    cuda = torch.cuda.is_available()
-    bf16 = resolve_precision(t.precision, "cuda" if cuda else "cpu", task="train", model=model) == "bf16"
+    cuda = training_on_cuda()
+    precision = on_main(world, "measure the training precision",  # measured once, not by all at once
+                        lambda: resolve_precision(t.precision, "cuda" if cuda else "cpu", task="train", model=model))
+    bf16 = precision == "bf16"
     args = TrainingArguments(
-        output_dir=str(work), per_device_train_batch_size=t.batch_size, per_device_eval_batch_size=t.eval_batch_size,
+        output_dir=str(work), per_device_train_batch_size=per_process_batch(t.batch_size, world.size),
+        per_device_eval_batch_size=t.eval_batch_size, ddp_timeout=PROCESS_GROUP_TIMEOUT_S,
         learning_rate=t.learning_rate, num_train_epochs=t.epochs, max_steps=t.max_steps, warmup_steps=t.warmup_ratio,
         weight_decay=t.weight_decay, eval_strategy="epoch", save_strategy="epoch", save_total_limit=2,
         load_best_model_at_end=True, metric_for_best_model="macro_f1", greater_is_better=True,
@@ -201,9 +218,11 @@ def fit(cfg: TrainConfig, train: list[dict], validation: list[dict], encoder_dir
         print(f"[{label}] resuming from the last checkpoint in {work}", flush=True)
     trainer.train(resume_from_checkpoint=True if resume else None)
     seconds = time.perf_counter() - t0
-    mark_finished(work, trainer.state.global_step)
+    if world.is_main:
+        mark_finished(work, trainer.state.global_step)
+        use_all_local_threads(world, threads)  # the others wait while rank 0 evaluates
     return FitResult(trainer.model, tokenizer, trainer.state.best_metric, trainer.state.epoch or 0.0, seconds,
-                     trainer.state.log_history, "bf16" if bf16 else "fp32")
+                     trainer.state.log_history, "bf16" if bf16 else "fp32", threads)
 
 
 def save_model_dir(fitted: FitResult, temperature: float, out: Path, extra_files: dict[str, Callable]) -> None:
@@ -231,19 +250,29 @@ def _predictor_from(fitted: FitResult, cfg: TrainConfig) -> Predictor:
     return Predictor.from_model(fitted.model, fitted.tokenizer, "cpu", cfg.training.precision)
 
 
-def hardware_description() -> str:
-    """E.g. "a CPU (2 cores, AMX bf16)" for the model card's environmental-cost section."""
+def hardware_description(world: World = World()) -> str:
+    """E.g. "a CPU (2 cores; ...)" or "2 GPUs (...)" for the model card's environmental-cost section."""
     import os
 
     import torch
 
-    if torch.cuda.is_available():
-        return f"a GPU ({torch.cuda.get_device_name(0)})"
-    return f"a CPU ({os.cpu_count()} cores; {cpu_description()})"
+    if training_on_cuda():
+        gpus = f"{world.size} GPUs" if world.distributed else "a GPU"
+        return f"{gpus} ({torch.cuda.get_device_name(0)})"
+    cpu = f"a CPU ({os.cpu_count()} cores; {cpu_description()})"
+    return f"{cpu}, {world.local_size} data-parallel processes" if world.distributed else cpu
 
 
 def run_training(cfg: TrainConfig) -> dict:
-    """The whole job of ``scripts/train.py``; returns the metrics written to ``metrics.json``."""
+    """The whole job of ``scripts/train.py``; returns the metrics written to ``metrics.json``.
+
+    Under a launcher every process calls it and gets the same metrics; only rank 0 prints and writes."""
+    world = init_world(training_on_cuda())
+    with quiet_unless_main(world):
+        return _run_training(cfg, world)
+
+
+def _run_training(cfg: TrainConfig, world: World) -> dict:
     from .model_card import write_model_card
 
     t_start = time.perf_counter()
@@ -251,9 +280,12 @@ def run_training(cfg: TrainConfig) -> dict:
     records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
     split_cfg = split_config(cfg)
     check_training_data(records, cfg, split_cfg)  # before the base model loads
+    per_process_batch(cfg.training.batch_size, world.size)
     splits = grouped_split(records, split_cfg)
     print(summary_table(splits), flush=True)
-    encoder_dir = resolve(cfg.base_model)
+    print(f"training on {world.describe()}", flush=True)
+    with main_first(world):  # rank 0 builds the base model into the cache if need be
+        encoder_dir = resolve(cfg.base_model)
     print(f"base model: {cfg.base_model} -> {encoder_dir}", flush=True)
     real_sets, skipped = external_sets(cfg.evaluation.real_data)
     for msg in skipped:
@@ -269,22 +301,27 @@ def run_training(cfg: TrainConfig) -> dict:
             sub = grouped_split(rest, split_cfg)
             print(f"\n[seed-holdout] training a model without the {len({r['article_id'] for r in seed_records})}"
                   f" seed articles ({len(seed_records)} passages with translations) to score them", flush=True)
-            f0 = fit(cfg, sub["train"], sub["validation"], encoder_dir, work_root / "seed-holdout", "seed-holdout")
-            p0 = _predictor_from(f0, cfg)
-            val_logits = record_logits(p0, sub["validation"], cfg.training.eval_batch_size)
-            t0 = fit_temperature(val_logits, label_ids(sub["validation"]))
-            seed_sets = [EvalSet("seed", "seed passages and their translations, by a model that never saw "
-                                         "their articles", seed_records),
-                         EvalSet("seed:en", "the 68 original (English) seed passages, same model",
-                                 [r for r in seed_records if r["source"] == "seed"])]
-            seed_eval = evaluate_sets(p0, t0, seed_sets, sub["train"], cfg, baseline_cache)
-            results["seed_holdout_run"] = {"train_passages": len(sub["train"]), "temperature": t0,
-                                           "epochs": f0.epochs_run, "seconds": round(f0.train_seconds, 1)}
-            del f0, p0
+            f0 = fit(cfg, sub["train"], sub["validation"], encoder_dir, work_root / "seed-holdout", "seed-holdout",
+                     world)
+            if world.is_main:  # the others go on to the main run's start and wait there
+                p0 = _predictor_from(f0, cfg)
+                val_logits = record_logits(p0, sub["validation"], cfg.training.eval_batch_size)
+                t0 = fit_temperature(val_logits, label_ids(sub["validation"]))
+                seed_sets = [EvalSet("seed", "seed passages and their translations, by a model that never saw "
+                                             "their articles", seed_records),
+                             EvalSet("seed:en", "the 68 original (English) seed passages, same model",
+                                     [r for r in seed_records if r["source"] == "seed"])]
+                seed_eval = evaluate_sets(p0, t0, seed_sets, sub["train"], cfg, baseline_cache)
+                results["seed_holdout_run"] = {"train_passages": len(sub["train"]), "temperature": t0,
+                                               "epochs": f0.epochs_run, "seconds": round(f0.train_seconds, 1)}
+                del p0
+            del f0
             gc.collect()
 
     print(f"\n[main] training on {len(splits['train'])} passages", flush=True)
-    fitted = fit(cfg, splits["train"], splits["validation"], encoder_dir, work_root / "main", "main")
+    fitted = fit(cfg, splits["train"], splits["validation"], encoder_dir, work_root / "main", "main", world)
+    if not world.is_main:
+        return broadcast(None, world)  # wait for rank 0's evaluation and model directory
     predictor = _predictor_from(fitted, cfg)
     val_logits = record_logits(predictor, splits["validation"], cfg.training.eval_batch_size)
     y_val = label_ids(splits["validation"])
@@ -316,7 +353,11 @@ def run_training(cfg: TrainConfig) -> dict:
         "split_summary": summary_table(splits),
         "encoder": {"layers": mc.num_hidden_layers, "hidden_size": mc.hidden_size, "vocab_size": mc.vocab_size,
                     "parameters": sum(p.numel() for p in fitted.model.parameters())},
-        "hardware": hardware_description(),
+        "hardware": hardware_description(world),
+        "world_size": world.size, "distributed_backend": world.backend,
+        "global_batch_size": cfg.training.batch_size,
+        "per_process_batch_size": per_process_batch(cfg.training.batch_size, world.size),
+        "threads_per_process": fitted.threads,
         "corpus": {"passages": len(records), "languages": sorted({r["lang"] for r in records}),
                    "by_source": dict(Counter(r["source"] for r in records))},
     }
@@ -330,4 +371,4 @@ def run_training(cfg: TrainConfig) -> dict:
     if not cfg.keep_checkpoints:
         remove_work_dir(work_root)
     print(f"\nmodel written to {out_dir} (total wall time {wall / 60:.1f} min)", flush=True)
-    return results
+    return broadcast(results, world)  # the other processes return once the model is written

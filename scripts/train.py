@@ -3,6 +3,11 @@
     python scripts/train.py                                   # configs/default.yaml
     python scripts/train.py --config configs/tiny.yaml        # another config
     python scripts/train.py training.epochs=2 output_dir=outputs/try   # overrides (or --set key=value)
+
+Data-parallel (README, "Training on several processes / GPUs"; training.batch_size is the global batch):
+
+    accelerate launch --config_file configs/accelerate/cpu-2proc.yaml scripts/train.py ...   # 2 CPU processes
+    accelerate launch --multi_gpu --num_processes 8 scripts/train.py ...                     # 8 GPUs
 """
 
 from __future__ import annotations
