@@ -138,7 +138,8 @@ class Predictor:
             check_finite(model, str(path))
             return model.to(device).eval()
 
-        name, reason = resolve_name(backend, precision, config)
+        name, reason = (resolve_name(backend, precision, config) if local.exists() or backend != "auto"
+                        else ("torch", "a Hub model: exports need a local directory"))
         engine, model = load_backend(name, local if local.exists() else None, load_model, device, precision)
         self._setup(config, model, tokenizer, str(path), device, engine, reason)
 

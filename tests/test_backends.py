@@ -159,12 +159,12 @@ def test_gate_needs_agreement_f1_enough_passages_and_real_data():
     sets = {"corpus": {"texts": ["t"] * n, "gold": gold}, "real:dev": {"texts": ["t"] * 100, "gold": gold[:100]}}
     flip = lambda labels, k: [LABELS[(LABELS.index(x) + 1) % 3] if i < k else x for i, x in enumerate(labels)]
     results = {"torch-fp32": {"seconds": 10.0, "peak_rss_mb": 900, "labels": {"corpus": gold, "real:dev": gold[:100]}},
-               "onnx": {"seconds": 5.0, "peak_rss_mb": 500, "labels": {"corpus": flip(gold, 6), "real:dev": gold[:100]}},
+               "onnx": {"seconds": 5.0, "peak_rss_mb": 500, "labels": {"corpus": flip(gold, 4), "real:dev": gold[:100]}},
                "onnx-int8": {"seconds": 2.0, "peak_rss_mb": 300,
                              "labels": {"corpus": flip(gold, 30), "real:dev": gold[:100]}},
                "openvino": {"error": "boom"}}
     compare(results, sets)
-    assert results["torch-fp32"]["passed"] and results["onnx"]["passed"]  # 99.5 % agreement
+    assert results["torch-fp32"]["passed"] and results["onnx"]["passed"]  # 99.7 % agreement
     assert not results["onnx-int8"]["passed"] and "< 99%" in results["onnx-int8"]["why"]
     assert not results["openvino"]["passed"]
     assert results["onnx"]["passages_per_s"] == pytest.approx(n / 5.0)
@@ -202,7 +202,8 @@ def test_cli_backend_onnx_end_to_end(framing_dir, tmp_path, capsys):
     from framing import predict
 
     assert [r["pred_label"] for r in rows] == [p.label for p in predict(TEXTS, model=framing_dir, backend="torch-fp32")]
-    assert main(["predict", str(src), "--model", str(framing_dir), "--backend", "nope"]) != 0  # argparse refuses
+    with pytest.raises(SystemExit):  # argparse refuses an unknown backend before anything loads
+        main(["predict", str(src), "--model", str(framing_dir), "--backend", "nope"])
 
 
 def test_framing_bench_measures_in_subprocesses_and_prints_the_table(framing_dir, tmp_path, monkeypatch, capsys):

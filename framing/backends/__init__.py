@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from .base import (BACKENDS, MEASURED, ONNX_BACKENDS, OPENVINO_BACKENDS, REFERENCE, TORCH_BACKENDS, Backend,
+from .base import (BACKENDS, MEASURED, ONNX_BACKENDS, REFERENCE, TORCH_BACKENDS, Backend,
                    BackendError, check_name, is_installed)
 
 __all__ = ["BACKENDS", "MEASURED", "REFERENCE", "Backend", "BackendError", "check_name", "is_installed",

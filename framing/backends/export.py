@@ -39,6 +39,7 @@ INPUTS = ("input_ids", "attention_mask", "pool_mask")
 # Example batch for the exporter: padded rows and a context segment, so that no mask is constant-folded.
 EXAMPLE_SHAPE = (2, 16)
 INT8_PER_CHANNEL = True  # per-output-channel weight scales: closer to fp32 than one scale per matrix
+_DIR_MODE = 0o755
 _TOOLS = {"onnx": ("torch", "onnx", "onnxscript"), "onnx-int8": ("torch", "onnx", "onnxscript", "onnxruntime"),
           "openvino-int8": ("torch", "onnx", "onnxscript", "openvino", "nncf")}
 
@@ -109,6 +110,7 @@ def ensure_export(model_dir: Path, kind: str, build: Callable[[Path], None]) -> 
         tmp = Path(tempfile.mkdtemp(prefix=f".{kind}.", suffix=".tmp", dir=target.parent))
         try:
             build(tmp)
+            os.chmod(tmp, _DIR_MODE)  # mkdtemp made it private; an export is as readable as its model
             (tmp / KEY_FILE).write_text(json.dumps(export_key(model_dir, kind), indent=2), encoding="utf-8")
             old = None
             if target.exists():  # a stale export: move it aside, put the new one in place, then drop it
