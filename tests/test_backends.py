@@ -119,6 +119,7 @@ def test_ensure_export_is_atomic_and_falls_back_to_the_cache_for_read_only_dirs(
     monkeypatch.setenv("FRAMING_CACHE", str(tmp_path / "cache"))
     built = export_mod.ensure_export(model, "onnx", lambda tmp: (tmp / "model.onnx").write_bytes(b"ok"))
     assert built.is_relative_to(tmp_path / "cache" / "exports") and (built / "model.onnx").read_bytes() == b"ok"
+    assert built.stat().st_mode & 0o777 == 0o755  # readable like the model, not private like a mkdtemp
     assert export_mod.ensure_export(model, "onnx", failing) == built  # up to date: not built again
 
 
@@ -223,3 +224,15 @@ def test_framing_bench_measures_in_subprocesses_and_prints_the_table(framing_dir
     assert report["results"]["onnx"]["agreement"]["corpus"] == 1.0
     assert report["results"]["onnx"]["peak_rss_mb"] > 0 and not report["results"]["onnx"]["passed"]
     assert not (tmp_path / "cache" / "backends.json").exists()  # 12 passages: never cached for auto
+
+
+def test_bench_worker_runs_the_pipeline_baseline_in_process(framing_dir, tmp_path):
+    from framing.backends.bench_worker import main
+
+    texts = TEXTS * 4
+    (tmp_path / "in.json").write_text(json.dumps({"corpus": {"texts": texts, "contexts": [""] * len(texts)},
+                                                  "_batch_size": 8}), encoding="utf-8")
+    assert main(["pipeline", str(framing_dir), str(tmp_path / "in.json"), str(tmp_path / "out.json")]) == 0
+    out = json.loads((tmp_path / "out.json").read_text())
+    assert out["resolved"] == "pipeline" and out["seconds"] > 0 and out["peak_rss_mb"] > 0
+    assert len(out["labels"]["corpus"]) == len(texts) and set(out["labels"]["corpus"]) <= set(LABELS)

@@ -31,11 +31,12 @@ def peak_rss_mb() -> float:
 
 def _runner(config: str, model_dir: str, batch_size: int):
     if config == PIPELINE:  # the plain way: fp32, the model's own head, truncation, no article context
-        import framing  # noqa: F401  (registers the framing head with the Auto classes: no remote code)
+        import framing.modeling  # noqa: F401  (registers the framing head with the Auto classes: no remote code)
         from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
-        pipe = pipeline("text-classification", model=AutoModelForSequenceClassification.from_pretrained(model_dir),
-                        tokenizer=AutoTokenizer.from_pretrained(model_dir), device="cpu")
+        model = AutoModelForSequenceClassification.from_pretrained(model_dir, trust_remote_code=False)
+        pipe = pipeline("text-classification", model=model, device="cpu", trust_remote_code=False,
+                        tokenizer=AutoTokenizer.from_pretrained(model_dir, trust_remote_code=False))
         prefix = getattr(pipe.model.config, "text_prefix", "")
         return lambda texts, contexts: [r["label"] for r in pipe([prefix + t for t in texts], truncation=True,
                                                                  batch_size=batch_size)], "pipeline"
