@@ -29,10 +29,12 @@ from types import SimpleNamespace
 from ..hardware import cpu_description, cpu_flags
 from .base import MEASURED, REFERENCE, is_installed
 from .bench_args import GATE_AGREEMENT, GATE_F1_LOSS, GATE_PASSAGES
-from .bench_worker import PIPELINE
+from .bench_worker import PIPELINE, PREPARE
 
 CORPUS = "corpus"
 AUTO = "auto"
+EXPORTS = {"onnx": ("onnx",), "onnx-int8": ("onnx", "onnx-int8"), "openvino": ("onnx",),
+           "openvino-int8": ("onnx", "openvino-int8")}
 
 
 def sample_corpus(n: int, seed: int) -> list[dict]:
@@ -63,7 +65,7 @@ def _inputs(records: list[dict]) -> dict:
 
 def run_config(config: str, model_dir: str, in_file: Path, tmp: Path) -> dict:
     """Run one configuration in a fresh process; its JSON result (or an ``error``)."""
-    out = tmp / f"{config}.json"
+    out = tmp / f"{config.replace(':', '-')}.json"
     res = subprocess.run([sys.executable, "-m", "framing.backends.bench_worker", config, model_dir, str(in_file),
                           str(out)], capture_output=True, text=True)
     if res.returncode != 0 or not out.is_file():
@@ -170,6 +172,12 @@ def benchmark(args: argparse.Namespace, extra: tuple[str, ...] = ()) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         in_file = Path(tmp) / "sets.json"
         in_file.write_text(json.dumps({**sets, "_batch_size": args.batch_size}, ensure_ascii=False), encoding="utf-8")
+        from .export import cached_export
+
+        for config in configs:  # export first, in a process of its own: its memory is not the backend's peak
+            if any(cached_export(Path(model_dir), kind) is None for kind in EXPORTS.get(config, ())):
+                print(f"exporting for {config} (once)", file=sys.stderr, flush=True)
+                run_config(PREPARE + config, model_dir, in_file, Path(tmp))
         bar = tqdm(configs + list(extra), desc="bench", unit="config", file=sys.stderr)
         for config in bar:
             bar.set_postfix_str(config)

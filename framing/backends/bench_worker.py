@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 PIPELINE = "pipeline"
+PREPARE = "prepare:"  # "prepare:onnx": only export (if need be) and load, untimed; exits without scoring
 WARMUP_PASSAGES = 16
 
 
@@ -50,6 +51,12 @@ def _runner(config: str, model_dir: str, batch_size: int):
 def main(argv: list[str]) -> int:
     config, model_dir, in_file, out_file = argv
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if config.startswith(PREPARE):
+        from framing.inference import load_predictor
+
+        load_predictor(model_dir, backend=config[len(PREPARE):])
+        Path(out_file).write_text(json.dumps({"config": config, "prepared": True}), encoding="utf-8")
+        return 0
     sets = json.loads(Path(in_file).read_text(encoding="utf-8"))
     batch_size = int(sets.pop("_batch_size"))
     run, resolved = _runner(config, model_dir, batch_size)
