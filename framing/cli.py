@@ -25,6 +25,8 @@ from contextlib import nullcontext
 
 from .archive.cli import add_arguments as add_archive_arguments
 from .cli_inputs import FORMATS, Item, check_input, iter_items
+from .backends.base import BACKENDS
+from .backends.bench_args import add_bench_arguments
 from .cli_outputs import Writer
 from .errors import FramingError, InputError, UsageError  # noqa: F401  (InputError: importable from here)
 
@@ -32,6 +34,8 @@ CHUNK = 256  # passages (or articles) scored per call: bounded memory on large i
 PROGRESS_MIN_ITEMS = 6
 DEFAULT_PREFIX = "pred_"
 EXIT_USAGE = 2  # every error of the package: the message, then this status
+BACKEND_HELP = ("inference backend (default auto: the fastest faithful one measured on this machine, see "
+                "`framing bench`); onnx* need framing[onnx], openvino* framing[openvino]")
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 
@@ -70,7 +74,7 @@ def passage_rows(items: list[Item], args: argparse.Namespace) -> tuple[list[dict
             units.append((it.text, {**it.fields, **_origin(it, p)}))
             contexts.append("")
     preds = predict([u[0] for u in units], args.model, batch_size=args.batch_size, device=args.device,
-                    precision=args.precision, context=contexts) if units else []
+                    precision=args.precision, backend=args.backend, context=contexts) if units else []
     exps = _explanations([u[0] for u in units], args, contexts)
     rows = [{**base, f"{p}label": pr.label, f"{p}scores": pr.scores, **({f"{p}empty": True} if pr.empty else {}),
              **({f"{p}explanation": ex.to_dict()} if ex is not None and not ex.empty else {})}
@@ -84,7 +88,8 @@ def _explanations(texts: list[str], args: argparse.Namespace, contexts: list[str
         return [None] * len(texts)
     from .explain import explain
 
-    return explain(texts, args.model, context=contexts, device=args.device, precision=args.precision)
+    return explain(texts, args.model, context=contexts, device=args.device, precision=args.precision,
+                   backend=args.backend)
 
 
 def passage_row(meta: dict, pred, explanation=None) -> dict:
@@ -124,7 +129,7 @@ def article_rows(items: list[Item], args: argparse.Namespace) -> tuple[list[dict
                          f"{p}label_share": {}, f"{p}length_weighted_share": {}, f"{p}passages": []})
             continue
         a = score_article(it.text, args.model, batch_size=args.batch_size, device=args.device,
-                          precision=args.precision)
+                          precision=args.precision, backend=args.backend)
         ptexts = [x.text for x in a.passages]
         exps = _explanations(ptexts, args, contexts_in_order(ptexts))  # each passage with its context
         rows.append({**base, f"{p}dominant_frame": a.dominant_frame, f"{p}n_passages": len(a.passages),
@@ -172,7 +177,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     try:
         _check_args(args)
         with _open_output(args.output, "" if args.format == "csv" else None) as fh:
-            load_predictor(args.model, args.device, args.precision)  # model errors before any output
+            load_predictor(args.model, args.device, args.precision, args.backend)  # errors before any output
             writer = Writer(fh, args.format, args.level, args.prefix)
             for path in args.files:
                 for chunk in _chunks(iter_items(path, args), CHUNK):
@@ -229,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default=None, help="cpu (default) or cuda")
     p.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    p.add_argument("--backend", choices=BACKENDS, default="auto", help=BACKEND_HELP)
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--explain", action="store_true", help="add each passage's evidence: the drop in its label's "
                                                           "probability with each sentence (or clause) left out")
@@ -245,8 +251,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-merge", action="store_true", help="score one request at a time (no request merging)")
     s.add_argument("--device", default=None, help="cpu (default) or cuda")
     s.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
+    s.add_argument("--backend", choices=BACKENDS, default="auto", help=BACKEND_HELP)
     s.set_defaults(func=cmd_serve)
+    b = sub.add_parser("bench", help="measure the inference backends on this machine and cache the result",
+                       description="Measure every installed backend (speed, peak memory, agreement with torch "
+                                   "fp32, macro-F1) on this machine, print the table with the CPU flags, and "
+                                   "cache it for backend='auto'. Run it on a quiet machine.")
+    add_bench_arguments(b)
+    b.set_defaults(func=cmd_bench)
     return ap
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``framing bench``: lives in :mod:`framing.backends.bench` (shared with scripts/bench_predict.py)."""
+    from .backends.bench import bench_command
+
+    return bench_command(args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -161,12 +161,12 @@ def _check(texts: object) -> tuple[list[str], bool]:
 def explain(texts: str | Sequence[str], model: str | os.PathLike | None = None, *,
             context: str | Sequence[str] | None = None, lang: str | None = None,
             batch_size: int = EXPLAIN_BATCH_SIZE, device: str | None = None,
-            precision: str = "auto") -> Explanation | list[Explanation]:
+            precision: str = "auto", backend: str = "auto") -> Explanation | list[Explanation]:
     """Explain the label of one passage (a string) or of each passage of a list.
 
     ``model``, ``context`` (the passage's headline and previous passage, for a
     model trained with context; kept fixed while spans of the passage are left
-    out), ``device`` and ``precision`` are those of :func:`framing.predict`;
+    out), ``device``, ``precision`` and ``backend`` are those of :func:`framing.predict`;
     ``lang`` picks the sentence rules (default: guessed from the script). Blank
     passages in a list give ``Explanation(label=None, empty=True)``; a single
     blank string raises ``ValueError``.
@@ -187,7 +187,7 @@ def explain(texts: str | Sequence[str], model: str | os.PathLike | None = None, 
             variant_contexts += [ctx] * (1 + len(plan[1]))
     results = [Explanation(text=t, label=None, empty=True) for t in items]
     if variants:
-        predictor = load_predictor(model, device, precision)
+        predictor = load_predictor(model, device, precision, backend)
         probs, _ = predictor.probabilities(variants, batch_size,
                                            contexts=variant_contexts if any(variant_contexts) else None)
         row = 0

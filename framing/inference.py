@@ -4,8 +4,10 @@ Speed on a CPU comes from: the precision measured fastest on this kind of CPU
 (bf16 autocast with AMX, fp32 elsewhere: see :mod:`framing.hardware`;
 ``precision="fp32"`` or ``"bf16"`` forces one), batches of windows sorted by
 length with padding only to the longest window of each batch, and
-``torch.inference_mode``. The model is loaded once per process (per directory,
-device and precision) and shared; concurrent calls from threads are safe.
+``torch.inference_mode``, or an ONNX Runtime / OpenVINO backend where one was
+measured faster and faithful (``backend=``, :mod:`framing.backends`). The model
+is loaded once per process (per directory, device, precision and backend) and
+shared; concurrent calls from threads are safe.
 
 Long passages are never silently truncated: a passage longer than the model's
 window is cut into overlapping windows of ``max_seq_length - 2`` tokens (stride
@@ -32,7 +34,7 @@ from .blank import is_blank
 from .device import resolve_device
 from .errors import ModelDirectoryError, ModelNotFoundError
 from .labels import LABELS
-from .model_checks import check_config, check_finite, check_loaded, check_weights, one_line
+from .model_checks import check_finite, check_loaded, one_line, validate_model_dir  # noqa: F401
 from .segment import segment
 
 DEFAULT_MODEL_DIR = "outputs/framing-e5-small"
@@ -104,73 +106,64 @@ def default_model_path() -> str:
         f"`python scripts/train.py` (it writes {DEFAULT_MODEL_DIR}/)")
 
 
-def validate_model_dir(path: Path) -> None:
-    """Raise :class:`ModelDirectoryError` unless ``path`` holds a complete framing model."""
-    import json
-
-    if not path.is_dir():
-        raise ModelDirectoryError(f"{path}: not a directory")
-    cfg_file = path / "config.json"
-    if not cfg_file.is_file():
-        raise ModelDirectoryError(f"{path}: no config.json; not a saved model directory")
-    try:
-        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        raise ModelDirectoryError(f"{path}: config.json is unreadable: {exc}") from None
-    check_config(path, cfg)
-    id2label = cfg.get("id2label")
-    if not isinstance(id2label, dict) or not id2label:
-        raise ModelDirectoryError(f"{path}: config.json has no id2label label map")
-    names = [id2label.get(str(i)) for i in range(len(id2label))]
-    if sorted(filter(None, names)) != sorted(LABELS) or len(names) != len(LABELS):
-        raise ModelDirectoryError(f"{path}: label map {names} does not match the framing labels {list(LABELS)}")
-    if cfg.get("num_labels", len(id2label)) != len(LABELS):
-        raise ModelDirectoryError(f"{path}: num_labels is {cfg.get('num_labels')}, expected {len(LABELS)}")
-    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
-        raise ModelDirectoryError(f"{path}: no weights (model.safetensors)")
-    if not (path / "tokenizer.json").is_file() and not (path / "tokenizer_config.json").is_file():
-        raise ModelDirectoryError(f"{path}: no tokenizer files (tokenizer.json)")
-    check_weights(path)
-
-
 class Predictor:
-    """A loaded model with its tokenizer; scores texts in length-sorted batches."""
+    """A loaded model with its tokenizer; scores texts in length-sorted batches.
 
-    def __init__(self, path: str, device: str = "cpu", precision: str = "auto"):
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    ``backend`` (see :mod:`framing.backends`) runs the numeric forward pass; everything else (windows,
+    context pairs, batching, calibration) is this class's and the same for every backend.
+    """
+
+    def __init__(self, path: str, device: str = "cpu", precision: str = "auto", backend: str = "torch"):
+        from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
         from . import modeling  # noqa: F401  (registers the framing head with the Auto classes)
+        from .backends import check_name, load_backend, resolve_name
 
+        check_name(backend)
         device = resolve_device(device)
         local = Path(path)
         if local.exists():
             validate_model_dir(local)
         try:  # never run code from the directory: a framing model needs none (framing.modeling)
             tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False)
-            model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False)
+            config = AutoConfig.from_pretrained(path, trust_remote_code=False)
         except Exception as exc:  # library errors of every kind on broken files: one named line instead
             raise ModelDirectoryError(f"{path}: cannot load the model: {one_line(exc)}") from None
-        check_finite(model, str(path))
-        self._setup(model, tokenizer, str(path), device, precision)
+
+        def load_model():  # ONNX / OpenVINO need the torch model only to export it (once)
+            try:
+                model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=False)
+            except Exception as exc:
+                raise ModelDirectoryError(f"{path}: cannot load the model: {one_line(exc)}") from None
+            check_finite(model, str(path))
+            return model.to(device).eval()
+
+        name, reason = (resolve_name(backend, precision, config) if local.exists() or backend != "auto"
+                        else ("torch", "a Hub model: exports need a local directory"))
+        engine, model = load_backend(name, local if local.exists() else None, load_model, device, precision)
+        self._setup(config, model, tokenizer, str(path), device, engine, reason)
 
     @classmethod
     def from_model(cls, model, tokenizer, device: str = "cpu", precision: str = "auto") -> "Predictor":
-        """Wrap an in-memory model (e.g. just trained) so it is scored exactly like a saved one."""
+        """Wrap an in-memory model (e.g. just trained) so it is scored exactly like a saved one (torch)."""
+        from .backends.torch_backend import TorchBackend
+
         self = cls.__new__(cls)
-        self._setup(model, tokenizer, "<in memory>", device, precision)
+        model = model.to(device).eval()
+        engine = TorchBackend(model, device, resolve_precision(precision, device, task="inference", model=model))
+        self._setup(model.config, model, tokenizer, "<in memory>", device, engine, "in-memory model")
         return self
 
-    def _setup(self, model, tokenizer, path: str, device: str, precision: str) -> None:
-        import torch
-
-        check_loaded(model, tokenizer, path)
-        cfg = model.config
+    def _setup(self, cfg, model, tokenizer, path: str, device: str, engine, reason: str) -> None:
+        check_loaded(cfg, tokenizer, path)
         labels = [cfg.id2label[i] for i in range(cfg.num_labels)]
         if sorted(labels) != sorted(LABELS):
             raise ModelDirectoryError(f"{path}: label map {labels} does not match {list(LABELS)}")
-        self.path, self.device, self.labels = path, device, labels
-        self.model, self.tokenizer = model.to(device).eval(), tokenizer
-        self.precision = resolve_precision(precision, device, task="inference", model=self.model)
+        self.path, self.device, self.labels, self.config = path, device, labels, cfg
+        self.model, self.tokenizer, self.engine = model, tokenizer, engine  # model: None unless torch
+        self.backend, self.backend_reason = engine.name, reason
+        self.precision = getattr(engine, "precision", engine.name.rsplit("-", 1)[-1] if "-" in engine.name
+                                 else "fp32")
         self.temperature = float(getattr(cfg, "calibration_temperature", 1.0))
         self.prefix = getattr(cfg, "text_prefix", "")
         self.max_len = min(int(getattr(cfg, "max_seq_length", 512)), cfg.max_position_embeddings)
@@ -181,7 +174,6 @@ class Predictor:
         self.cls_id, self.sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
         self.pad_id = tokenizer.pad_token_id
         self._tok_lock = threading.Lock()
-        self._torch = torch
 
     def _windows(self, ids: list[int]) -> list[list[int]]:
         if len(ids) <= self.window:
@@ -199,30 +191,23 @@ class Predictor:
         return enc["input_ids"]
 
     def _forward(self, windows: list[tuple[list[int], list[int] | None]], batch_size: int) -> np.ndarray:
-        torch = self._torch
         seqs = [pair_ids(w, c, self.max_len, self.context_tokens, self.cls_id, self.sep_id) for w, c in windows]
         with_context = any(c for _, c in windows)
         order = sorted(range(len(seqs)), key=lambda i: len(seqs[i][0]))
         out = np.zeros((len(seqs), len(self.labels)), dtype=np.float32)
-        dev_type = "cuda" if self.device.startswith("cuda") else "cpu"
-        with torch.inference_mode(), torch.autocast(dev_type, dtype=torch.bfloat16,
-                                                    enabled=self.precision == "bf16"):
-            for b in range(0, len(order), batch_size):
-                idx = order[b:b + batch_size]
-                width = max(len(seqs[i][0]) for i in idx)
-                width = min(-(-width // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, self.max_len)
-                ids = torch.full((len(idx), width), self.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(idx), width), dtype=torch.long)
-                pool = torch.zeros((len(idx), width), dtype=torch.long)
-                for row, i in enumerate(idx):
-                    seq, pm = seqs[i]
-                    ids[row, :len(seq)] = torch.tensor(seq)
-                    mask[row, :len(seq)] = 1
-                    pool[row, :len(pm)] = torch.tensor(pm)
-                extra = {"pool_mask": pool.to(self.device)} if with_context else {}
-                logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device),
-                                    **extra).logits
-                out[idx] = logits.float().cpu().numpy()
+        for b in range(0, len(order), batch_size):
+            idx = order[b:b + batch_size]
+            width = max(len(seqs[i][0]) for i in idx)
+            width = min(-(-width // PAD_TO_MULTIPLE) * PAD_TO_MULTIPLE, self.max_len)
+            ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            pool = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                seq, pm = seqs[i]
+                ids[row, :len(seq)] = seq
+                mask[row, :len(seq)] = 1
+                pool[row, :len(pm)] = pm
+            out[idx] = self.engine.logits(ids, mask, pool if with_context else None)
         return out
 
     def logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE,
@@ -286,22 +271,25 @@ def _token_budget_chunks(texts: Sequence[str], budget: int) -> Iterator[list[int
 
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-_CACHE: dict[tuple[str, str, str], Predictor] = {}
+_CACHE: dict[tuple[str, str, str, str], Predictor] = {}
 _CACHE_LOCK = threading.Lock()
 
 
 def load_predictor(model: str | os.PathLike | None = None, device: str | None = None,
-                   precision: str = "auto") -> Predictor:
-    """The process-wide :class:`Predictor` for ``model`` (loaded on first use)."""
+                   precision: str = "auto", backend: str = "auto") -> Predictor:
+    """The process-wide :class:`Predictor` for ``model`` and ``backend`` (loaded on first use)."""
+    from .backends import check_name
+
+    check_name(backend)
     path = str(model) if model is not None else default_model_path()
     if not Path(path).exists() and not _HUB_ID.match(path):
         raise ModelNotFoundError(f"model directory {path} does not exist; train one with "
                                  f"`python scripts/train.py` or pass an existing path or a Hub id")
     device = resolve_device(device)
-    key = (str(Path(path).resolve()) if Path(path).exists() else path, device, precision)
+    key = (str(Path(path).resolve()) if Path(path).exists() else path, device, precision, backend)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            _CACHE[key] = Predictor(path, device, precision)
+            _CACHE[key] = Predictor(path, device, precision, backend)
         return _CACHE[key]
 
 
@@ -326,7 +314,7 @@ def _as_contexts(context: object, n: int, single: bool) -> list[str] | None:
 
 def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, *,
             batch_size: int = DEFAULT_BATCH_SIZE, device: str | None = None, precision: str = "auto",
-            level: str = "passage", context: str | Sequence[str] | None = None,
+            level: str = "passage", context: str | Sequence[str] | None = None, backend: str = "auto",
             ) -> Prediction | list[Prediction] | ArticleResult | list[ArticleResult]:
     """Label passages (``level="passage"``) or whole articles (``level="article"``).
 
@@ -334,11 +322,13 @@ def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, 
     passages give ``Prediction(label=None, scores={}, empty=True)``; a single
     blank string raises ``ValueError``. ``context`` (a string per passage: the
     article's headline and the passage before it, see :mod:`framing.context`) is
-    used by models trained with article context and ignored by others.
+    used by models trained with article context and ignored by others. ``backend``: see
+    :mod:`framing.backends` (``"auto"``: the fastest faithful one measured on this machine).
     """
     if level == "article":
         items, single = _as_list(texts)
-        out = [score_article(t, model, batch_size=batch_size, device=device, precision=precision) for t in items]
+        out = [score_article(t, model, batch_size=batch_size, device=device, precision=precision, backend=backend)
+               for t in items]
         return out[0] if single else out
     if level != "passage":
         raise ValueError(f"level must be 'passage' or 'article', got {level!r}")
@@ -352,7 +342,7 @@ def predict(texts: str | Sequence[str], model: str | os.PathLike | None = None, 
     live = [i for i, t in enumerate(items) if not is_blank(t)]
     results: list[Prediction] = [Prediction(text=t, label=None, empty=True, windows=0) for t in items]
     if live:
-        pred = load_predictor(model, device, precision)
+        pred = load_predictor(model, device, precision, backend)
         probs, n_windows = pred.probabilities([items[i] for i in live], batch_size,
                                               contexts=[contexts[i] for i in live] if contexts else None)
         for row, i in enumerate(live):
@@ -376,7 +366,7 @@ def summarize(passages: Sequence[PassageResult], text: str = "") -> ArticleResul
 
 
 def score_article(text: str, model: str | os.PathLike | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
-                  device: str | None = None, precision: str = "auto") -> ArticleResult:
+                  device: str | None = None, precision: str = "auto", backend: str = "auto") -> ArticleResult:
     """Segment an article like the corpus, drop boilerplate, label every passage, and sum up.
 
     Each passage goes with its context (headline and previous passage); only a model trained
@@ -388,7 +378,7 @@ def score_article(text: str, model: str | os.PathLike | None = None, *, batch_si
                          "characters only)")
     passages = segment(text)
     texts = [p.text for p in passages]
-    preds = predict(texts, model, batch_size=batch_size, device=device, precision=precision,
+    preds = predict(texts, model, batch_size=batch_size, device=device, precision=precision, backend=backend,
                     context=contexts_in_order(texts)) if passages else []
     results = [PassageResult(text=p.text, label=r.label, scores=r.scores, empty=r.empty, windows=r.windows,
                              start=p.start, end=p.end, index=p.index) for p, r in zip(passages, preds)]

@@ -1,6 +1,6 @@
 """Checks of a saved framing model that turn corrupt or mismatched files into one named error.
 
-``validate_model_dir`` (in ``framing.inference``) calls :func:`check_config` on
+:func:`validate_model_dir` (also importable from ``framing.inference``) calls :func:`check_config` on
 ``config.json`` and :func:`check_weights` on the weights before anything is
 loaded; the predictor calls :func:`check_loaded` and :func:`check_finite` on what
 ``from_pretrained`` returned. Every problem is a
@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from .errors import ModelDirectoryError
+from .labels import LABELS
 
 MODEL_TYPE = "framing-bert"  # FramingConfig.model_type (framing.modeling imports torch; this module does not)
 MIN_SEQ_LENGTH = 3  # [CLS] + one token + [SEP]
@@ -114,8 +115,9 @@ def check_weights(path: Path) -> None:
 
 
 def check_loaded(model, tokenizer, path: str) -> None:
-    """What the predictor needs from a loaded model: a valid temperature and window, special tokens."""
-    cfg = model.config
+    """What the predictor needs from a loaded model (or its config): a valid temperature and window,
+    special tokens."""
+    cfg = getattr(model, "config", model)
     check_temperature(getattr(cfg, "calibration_temperature", 1.0), path)
     for key in ("max_seq_length", "max_position_embeddings"):
         value = getattr(cfg, key, MIN_SEQ_LENGTH)
@@ -133,3 +135,32 @@ def check_finite(model, path: str) -> None:
     for name, tensor in model.state_dict().items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
             raise ModelDirectoryError(f"{path}: weight {name!r} holds NaN or infinite values (corrupt weights file)")
+
+
+def validate_model_dir(path: Path) -> None:
+    """Raise :class:`ModelDirectoryError` unless ``path`` holds a complete framing model."""
+    import json
+
+    if not path.is_dir():
+        raise ModelDirectoryError(f"{path}: not a directory")
+    cfg_file = path / "config.json"
+    if not cfg_file.is_file():
+        raise ModelDirectoryError(f"{path}: no config.json; not a saved model directory")
+    try:
+        cfg = json.loads(cfg_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ModelDirectoryError(f"{path}: config.json is unreadable: {exc}") from None
+    check_config(path, cfg)
+    id2label = cfg.get("id2label")
+    if not isinstance(id2label, dict) or not id2label:
+        raise ModelDirectoryError(f"{path}: config.json has no id2label label map")
+    names = [id2label.get(str(i)) for i in range(len(id2label))]
+    if sorted(filter(None, names)) != sorted(LABELS) or len(names) != len(LABELS):
+        raise ModelDirectoryError(f"{path}: label map {names} does not match the framing labels {list(LABELS)}")
+    if cfg.get("num_labels", len(id2label)) != len(LABELS):
+        raise ModelDirectoryError(f"{path}: num_labels is {cfg.get('num_labels')}, expected {len(LABELS)}")
+    if not any(path.glob("*.safetensors")) and not any(path.glob("*.bin")):
+        raise ModelDirectoryError(f"{path}: no weights (model.safetensors)")
+    if not (path / "tokenizer.json").is_file() and not (path / "tokenizer_config.json").is_file():
+        raise ModelDirectoryError(f"{path}: no tokenizer files (tokenizer.json)")
+    check_weights(path)

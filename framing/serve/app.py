@@ -83,10 +83,10 @@ async def _invalid_request(request: Request, exc: RequestValidationError) -> JSO
 
 
 def create_app(model: str | None = None, cfg: ServeConfig | None = None, *, device: str | None = None,
-               precision: str = "auto", ui: bool = True) -> FastAPI:
+               precision: str = "auto", backend: str = "auto", ui: bool = True) -> FastAPI:
     """The whole server for ``model`` (loaded now); ``ui=False`` leaves out the Gradio page."""
     cfg = (cfg or ServeConfig()).validate()
-    service = Service(model, cfg, device, precision)
+    service = Service(model, cfg, device, precision, backend)
 
     @asynccontextmanager
     async def lifespan(_app):

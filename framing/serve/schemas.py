@@ -91,6 +91,7 @@ class ModelInfo(BaseModel):
     temperature: float
     max_seq_length: int
     precision: str
+    backend: str = Field(description="the inference backend running the model (framing.backends)")
     device: str
     metrics: dict[str, dict] | None = Field(description="macro-F1, accuracy and size of each evaluation set "
                                                         "in the model's metrics.json")

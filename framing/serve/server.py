@@ -10,6 +10,7 @@ APP_EXTRA_HINT = "pip install -e '.[app]'"
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run the server until interrupted; a clear one-line error for a missing extra, config or model."""
+    from ..backends import BackendError
     from ..inference import ModelDirectoryError, ModelNotFoundError
     from ..training_args import ConfigError
     from .config import load_serve_config
@@ -31,8 +32,9 @@ def serve_command(args: argparse.Namespace) -> int:
     host = args.host or cfg.host
     port = cfg.port if args.port is None else args.port
     try:
-        app = create_app(args.model, cfg, device=args.device, precision=args.precision)
-    except (ModelNotFoundError, ModelDirectoryError) as exc:
+        app = create_app(args.model, cfg, device=args.device, precision=args.precision,
+                         backend=getattr(args, "backend", "auto"))
+    except (ModelNotFoundError, ModelDirectoryError, BackendError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     merging = "on" if cfg.batching.merge else "off"

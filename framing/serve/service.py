@@ -26,9 +26,10 @@ from .config import ServeConfig
 class Service:
     """A model loaded once and scored through a merging queue."""
 
-    def __init__(self, model: str | None, cfg: ServeConfig, device: str | None = None, precision: str = "auto"):
-        self.cfg, self.device, self.precision = cfg, device, precision
-        self.predictor = load_predictor(model, device, precision)  # fails now, not at the first request
+    def __init__(self, model: str | None, cfg: ServeConfig, device: str | None = None, precision: str = "auto",
+                 backend: str = "auto"):
+        self.cfg, self.device, self.precision, self.backend = cfg, device, precision, backend
+        self.predictor = load_predictor(model, device, precision, backend)  # fails now, not at the first request
         self.model = self.predictor.path
         b = cfg.batching
         self.queue = BatchQueue({"predict": self._predict, "explain": self._explain}, merge=b.merge,
@@ -39,11 +40,13 @@ class Service:
     # passage (framing.context) for a passage of an article, as score_article() gives them.
     def _predict(self, items: list[tuple[str, str]]) -> list:
         return predict([t for t, _ in items], self.model, batch_size=self.cfg.batching.batch_size,
-                       device=self.device, precision=self.precision, context=[c for _, c in items])
+                       device=self.device, precision=self.precision, backend=self.backend,
+                       context=[c for _, c in items])
 
     def _explain(self, items: list[tuple[str, str]], lang: str | None = None) -> list:
         return explain([t for t, _ in items], self.model, context=[c for _, c in items], lang=lang,
-                       batch_size=self.cfg.explain.batch_size, device=self.device, precision=self.precision)
+                       batch_size=self.cfg.explain.batch_size, device=self.device, precision=self.precision,
+                       backend=self.backend)
 
     async def predict_rows(self, texts: list[str], explain: bool = False, lang: str | None = None) -> list[dict]:
         """Passage rows in the CLI's format (``explanation`` added with ``explain``)."""
@@ -83,7 +86,7 @@ class Service:
     def model_info(self) -> dict:
         """Labels, base model, temperature and the metrics summary of the model's ``metrics.json``."""
         p = self.predictor
-        cfg = p.model.config
+        cfg = p.config
         metrics, base = None, getattr(cfg, "_name_or_path", None)
         mfile = Path(p.path) / "metrics.json"
         if mfile.is_file():
@@ -97,7 +100,7 @@ class Service:
         lim = self.cfg.limits
         return {"model": Path(p.path).name or p.path, "labels": list(p.labels), "base_model": base,
                 "temperature": p.temperature, "max_seq_length": p.max_len, "precision": p.precision,
-                "device": p.device, "metrics": metrics,
+                "backend": p.backend, "device": p.device, "metrics": metrics,
                 "limits": {"max_body_bytes": lim.max_body_bytes, "max_texts": lim.max_texts,
                            "queue_size": self.cfg.batching.queue_size},
                 "request_merging": self.cfg.batching.merge}
