@@ -134,7 +134,9 @@ def render_model_card(results: dict, cfg: TrainConfig):
         precision=tr["precision"], best_val=_f(tr["best_validation_macro_f1"]),
         eval_tables=eval_tables(results), language_table=language_table(results),
         class_table=class_table(results), calibration_table=calibration_table(results), real_n=real_n,
-        train_minutes=tr["train_seconds"] / 60, wall_minutes=tr["wall_seconds"] / 60, license=cfg.card.license)
+        train_minutes=tr["train_seconds"] / 60, wall_minutes=tr["wall_seconds"] / 60, license=cfg.card.license,
+        seed_variation=results.get("ablation", {}).get("markdown", ""),
+        seed_variation_command=results.get("ablation", {}).get("command", ""))
 
 
 def write_model_card(path: str | Path, results: dict, cfg: TrainConfig) -> None:

@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
     ap.add_argument("--out", type=Path, default=Path("outputs/ablation"))
     ap.add_argument("--summarize-only", action="store_true", help="tabulate finished runs, train nothing")
+    ap.add_argument("--card", type=Path, metavar="MODEL_DIR",
+                    help="also add the table to MODEL_DIR's metrics.json and re-render its model card")
     args = ap.parse_args(argv)
     from framing.io_utils import atomic_write_json, atomic_write_text
 
@@ -121,7 +123,22 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(args.out / "ablation.md", md + "\n")
     atomic_write_json(args.out / "ablation.json", {"variants": {n: o for n, o in variants}, "results": results})
+    if args.card:
+        add_to_card(args.card, md, " ".join(["python scripts/ablation.py", *map(shlex.quote, argv or sys.argv[1:])]))
     return 0
+
+
+def add_to_card(model_dir: Path, markdown: str, command: str) -> None:
+    """Store the table in ``model_dir/metrics.json`` and re-render ``model_dir/README.md`` with it."""
+    from framing.io_utils import atomic_write_json
+    from framing.model_card import write_model_card
+    from framing.training_args import load_config
+
+    metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
+    metrics["ablation"] = {"markdown": markdown, "command": command}
+    atomic_write_json(model_dir / "metrics.json", metrics)
+    write_model_card(model_dir / "README.md", metrics, load_config(model_dir / "training_config.yaml"))
+    print(f"model card of {model_dir} re-rendered with the table")
 
 
 if __name__ == "__main__":

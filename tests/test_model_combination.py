@@ -63,3 +63,20 @@ def test_combining_needs_two_models(trained_tiny):
     for script, extra in (("ensemble.py", []), ("soup.py", ["-o", "x"])):
         res = _run(script, str(trained_tiny[0]), *extra)
         assert res.returncode == 2 and "at least two models" in res.stderr
+
+
+def test_ablation_summary_goes_into_the_model_card(trained_tiny, tmp_path):
+    import shutil
+
+    run = tmp_path / "abl" / "tiny-s42"
+    shutil.copytree(trained_tiny[0], run)
+    res = _run("ablation.py", "--summarize-only", "--variant", "tiny=", "--seeds", "42", "43",
+               "--out", str(tmp_path / "abl"), "--card", str(run))
+    assert res.returncode == 0, res.stderr[-2000:]
+    table = (tmp_path / "abl" / "ablation.md").read_text()
+    assert "| tiny | 42 |" in table  # the missing seed 43 is not invented
+    card = (run / "README.md").read_text()
+    assert "## Seed variation and recipe" in card and "| tiny | 42 |" in card
+    assert json.loads((run / "metrics.json").read_text())["ablation"]["markdown"] == table.strip()
+    plain = (trained_tiny[0] / "README.md").read_text()
+    assert "## Seed variation and recipe" not in plain
