@@ -151,3 +151,23 @@ def small_trained(tmp_path_factory, small_base_model, synthetic_corpus) -> Path:
     out = tmp_path_factory.mktemp("small-run") / "model"
     run_training(small_config(small_base_model, synthetic_corpus, out, "evaluation.real_data=[]"))
     return out
+
+
+def interrupted_run(cfg) -> None:
+    """A run killed right after its first checkpoint."""
+    from transformers import Trainer
+
+    from framing.trainer import run_training
+
+    original = Trainer._save_checkpoint
+
+    def interrupt(self, *a, **k):
+        original(self, *a, **k)
+        raise KeyboardInterrupt("simulated crash after the first checkpoint")
+
+    Trainer._save_checkpoint = interrupt
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_training(cfg)
+    finally:
+        Trainer._save_checkpoint = original

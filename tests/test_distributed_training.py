@@ -15,7 +15,7 @@ import pytest
 
 from framing.errors import ConfigError
 
-from .conftest import script_env, tiny_config
+from .conftest import interrupted_run, script_env, tiny_config
 
 pytest.importorskip("accelerate")
 
@@ -98,25 +98,10 @@ def test_two_processes_write_once_and_learn_like_one(tmp_path, tiny_model_dir, s
 def test_two_processes_resume_an_interrupted_run(tmp_path, tiny_model_dir, synthetic_corpus):
     """A run cut after its first checkpoint resumes from it in 2 processes and finishes its epochs; with
     seed_evaluation=separate_run rank 0 scores the first model alone while the other process waits."""
-    from transformers import Trainer
-
-    from framing.trainer import run_training
-
     extra = ("training.max_steps=-1", "training.epochs=2", "seed_evaluation=separate_run",
              "evaluation.baselines=false")
     out = tmp_path / "model"
-    original = Trainer._save_checkpoint
-
-    def interrupt(self, *a, **k):
-        original(self, *a, **k)
-        raise KeyboardInterrupt("simulated crash after the first checkpoint")
-
-    Trainer._save_checkpoint = interrupt
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_training(tiny_config(tiny_model_dir, synthetic_corpus, out, *extra))
-    finally:
-        Trainer._save_checkpoint = original
+    interrupted_run(tiny_config(tiny_model_dir, synthetic_corpus, out, *extra))
     assert list((tmp_path / "model.work" / "seed-holdout").glob("checkpoint-*"))  # cut in the first of 2 runs
 
     res = launch_two(*_overrides(tiny_model_dir, synthetic_corpus, out, *extra))

@@ -12,29 +12,9 @@ from framing.run_state import (FINISHED_FILE, TRAINER_STATE, mark_finished, prep
                                remove_work_dir)
 from framing.training_args import TrainConfig
 
-from .conftest import make_records, small_config, write_jsonl
+from .conftest import interrupted_run, make_records, small_config, write_jsonl
 
 EPOCHS = ("training.max_steps=-1", "training.epochs=2", "evaluation.real_data=[]")
-
-
-def _interrupted_run(cfg) -> None:
-    """A run killed right after its first checkpoint."""
-    from transformers import Trainer
-
-    from framing.trainer import run_training
-
-    original = Trainer._save_checkpoint
-
-    def interrupt(self, *a, **k):
-        original(self, *a, **k)
-        raise KeyboardInterrupt("simulated crash after the first checkpoint")
-
-    Trainer._save_checkpoint = interrupt
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_training(cfg)
-    finally:
-        Trainer._save_checkpoint = original
 
 
 def test_edited_corpus_is_not_resumed(tmp_path, small_base_model, capsys):
@@ -42,7 +22,7 @@ def test_edited_corpus_is_not_resumed(tmp_path, small_base_model, capsys):
 
     corpus = write_jsonl(tmp_path / "corpus.jsonl", make_records(30))
     cfg = small_config(small_base_model, corpus, tmp_path / "model", *EPOCHS)
-    _interrupted_run(cfg)
+    interrupted_run(cfg)
     capsys.readouterr()
     edited = make_records(20)  # fewer records, and other labels
     for r in edited:
@@ -53,7 +33,7 @@ def test_edited_corpus_is_not_resumed(tmp_path, small_base_model, capsys):
     assert "resuming" not in out and "other data; starting afresh" in out
     assert metrics["training"]["corpus"]["passages"] == 120  # trained on the edited file
     # the same data again: an interrupted run does resume
-    _interrupted_run(cfg)
+    interrupted_run(cfg)
     capsys.readouterr()
     run_training(cfg)
     assert "resuming from the last checkpoint" in capsys.readouterr().out
