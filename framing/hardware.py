@@ -42,7 +42,7 @@ _LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _cpuinfo() -> dict[str, str]:
+def cpuinfo() -> dict[str, str]:
     try:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
@@ -59,13 +59,13 @@ def _cpuinfo() -> dict[str, str]:
 
 def cpu_flags() -> tuple[str, ...]:
     """The flags of interest that ``/proc/cpuinfo`` reports (empty where it is unreadable)."""
-    flags = set(_cpuinfo().get("flags", "").split())
+    flags = set(cpuinfo().get("flags", "").split())
     return tuple(f for f in FLAGS_OF_INTEREST if f in flags)
 
 
 def cpu_description() -> str:
     """Model name, family/model and flags of interest, e.g. for benchmark tables and model cards."""
-    info = _cpuinfo()
+    info = cpuinfo()
     name = info.get("model name", platform.processor() or "unknown CPU")
     fam = f"family {info['cpu family']} model {info.get('model', '?')}" if "cpu family" in info else ""
     return "; ".join(x for x in (name, fam, "flags: " + (", ".join(cpu_flags()) or "none of interest")) if x)

@@ -50,7 +50,7 @@ def _logits(model_dir: Path, backend: str, contexts=CONTEXTS):
     return load_predictor(model_dir, backend=backend).logits(TEXTS, batch_size=2, contexts=contexts)
 
 
-@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])  # fp32: must match torch fp32
 def test_exported_fp32_logits_match_torch_with_context_and_windows(framing_dir, backend):
     ref, ref_windows = _logits(framing_dir, "torch-fp32")
     got, windows = _logits(framing_dir, backend)
@@ -60,6 +60,19 @@ def test_exported_fp32_logits_match_torch_with_context_and_windows(framing_dir, 
     plain, _ = _logits(framing_dir, backend, contexts=None)
     assert np.abs(plain - plain_ref).max() < 1e-4
     assert np.abs(plain - got).max() > 1e-4  # the context reached the exported graph too
+
+
+def test_openvino_bf16_is_near_fp32_or_refused_without_native_bf16(framing_dir):
+    from framing.backends import BackendError
+    from framing.hardware import has_native_bf16
+
+    if not has_native_bf16():
+        with pytest.raises(BackendError, match="native bf16"):
+            _logits(framing_dir, "openvino-bf16")
+        return
+    ref, _ = _logits(framing_dir, "torch-fp32")
+    got, _ = _logits(framing_dir, "openvino-bf16")
+    assert 0 < np.abs(got - ref).max() < 0.5  # bf16 arithmetic: not identical, but near
 
 
 @pytest.mark.parametrize("backend", ["onnx-int8", "openvino-int8"])
@@ -151,6 +164,14 @@ def test_auto_without_a_measurement_uses_the_shipped_table_then_torch(framing_di
     assert select.choose(cfg, flags=("amx_bf16", "amx_tile", "avx512f")).backend == "torch-bf16"
     none = select.choose(cfg, flags=("avx2",))
     assert none.backend == "torch" and "nothing measured" in none.reason
+    zen5 = {"vendor_id": "AuthenticAMD", "cpu family": "26"}
+    bf16_flags = ("avx512_bf16", "avx512_vnni", "avx512f")
+    assert select.choose(cfg, flags=bf16_flags, cpu=zen5).backend == "openvino-bf16"
+    assert select.choose(cfg, flags=bf16_flags, cpu=zen5,
+                         installed=lambda n: not n.startswith("openvino")).backend == "torch-bf16"
+    # the same flags on another vendor were not measured (bf16 was slower there): the fallback
+    other = select.choose(cfg, flags=bf16_flags, cpu={"vendor_id": "GenuineIntel", "cpu family": "6"})
+    assert other.backend == "torch"
     assert all(r["backend"] in select.MEASURED for r in select.shipped_classes())
 
 
@@ -219,7 +240,8 @@ def test_framing_bench_measures_in_subprocesses_and_prints_the_table(framing_dir
                "--real-data", str(tmp_path / "absent"), "--json", str(out)])
     text = capsys.readouterr().out
     assert rc == 0, text
-    assert "CPU:" in text and "onnx" in text and "backend='auto' here: torch" in text
+    assert "CPU:" in text and "onnx" in text and "backend='auto' here: " in text
+    assert "measured on this machine" not in text.split("backend='auto' here: ")[1]  # not from this quick run
     report = json.loads(out.read_text())
     assert report["results"]["onnx"]["agreement"]["corpus"] == 1.0
     assert report["results"]["onnx"]["peak_rss_mb"] > 0 and not report["results"]["onnx"]["passed"]

@@ -2,7 +2,7 @@
 
 ``predict(..., backend=...)``: ``"auto"`` (the default, :mod:`framing.backends.select`), ``"torch"``
 (its ``precision`` as before), ``"torch-fp32"``, ``"torch-bf16"``, ``"onnx"`` (fp32),
-``"onnx-int8"``, ``"openvino"`` and ``"openvino-int8"``. ONNX and OpenVINO need the extras
+``"onnx-int8"``, ``"openvino"`` (fp32), ``"openvino-bf16"`` and ``"openvino-int8"``. ONNX and OpenVINO need the extras
 ``framing[onnx]`` / ``framing[openvino]`` and a local model directory; their exports are made once
 and cached (:mod:`framing.backends.export`). ``framing bench`` (:mod:`framing.backends.bench`)
 measures them all on this machine and caches the result that ``auto`` uses.

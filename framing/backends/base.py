@@ -19,7 +19,7 @@ from ..errors import FramingError
 # the others are fixed configurations that `framing bench` measures one by one.
 TORCH_BACKENDS = ("torch", "torch-fp32", "torch-bf16")
 ONNX_BACKENDS = ("onnx", "onnx-int8")
-OPENVINO_BACKENDS = ("openvino", "openvino-int8")
+OPENVINO_BACKENDS = ("openvino", "openvino-bf16", "openvino-int8")
 BACKENDS = ("auto", *TORCH_BACKENDS, *ONNX_BACKENDS, *OPENVINO_BACKENDS)
 # The configurations `framing bench` measures (every name but "auto" and the precision-following "torch").
 MEASURED = ("torch-fp32", "torch-bf16", *ONNX_BACKENDS, *OPENVINO_BACKENDS)

@@ -33,7 +33,7 @@ from .bench_worker import PIPELINE, PREPARE
 
 CORPUS = "corpus"
 AUTO = "auto"
-EXPORTS = {"onnx": ("onnx",), "onnx-int8": ("onnx", "onnx-int8"), "openvino": ("onnx",),
+EXPORTS = {"onnx": ("onnx",), "onnx-int8": ("onnx", "onnx-int8"), "openvino": ("onnx",), "openvino-bf16": ("onnx",),
            "openvino-int8": ("onnx", "openvino-int8")}
 
 

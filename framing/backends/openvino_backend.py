@@ -1,5 +1,6 @@
 """The OpenVINO backends: the fp32 ONNX export run by OpenVINO (``openvino``, fp32 inference precision
-forced, since OpenVINO would otherwise pick bf16 on CPUs that have it) and an int8-weight IR
+forced, since OpenVINO would otherwise pick bf16 on CPUs that have it; ``openvino-bf16``, bf16 inference
+precision, only on CPUs with native bf16, for `framing bench` to gate) and an int8-weight IR
 (``openvino-int8``: NNCF weight compression, what optimum-intel's ``load_in_8bit`` does).
 
 optimum-intel itself is not used: every release of it pins a torch and transformers that are not
@@ -13,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .base import require
+from .base import BackendError, require
 from .export import ensure_export
 from .onnx_backend import onnx_export, threads
 
 DEVICE = "CPU"
-PRECISION_HINT = "f32"  # faithfulness first; bf16 is what `framing bench` would have to show is safe
+PRECISION_HINT = {"openvino": "f32", "openvino-int8": "f32", "openvino-bf16": "bf16"}  # bf16: gated by `framing bench`
 
 
 def _compress(onnx_dir: Path, out_dir: Path) -> None:
@@ -37,7 +38,7 @@ class OpenVinoBackend:
 
         self.name = name
         core = ov.Core()
-        self.compiled = core.compile_model(str(model_file), DEVICE, {"INFERENCE_PRECISION_HINT": PRECISION_HINT,
+        self.compiled = core.compile_model(str(model_file), DEVICE, {"INFERENCE_PRECISION_HINT": PRECISION_HINT[name],
                                                                      "INFERENCE_NUM_THREADS": threads()})
 
     def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray,
@@ -49,9 +50,14 @@ class OpenVinoBackend:
 
 
 def load(name: str, model_dir: Path, load_model: Callable[[], object]) -> OpenVinoBackend:
-    """``openvino`` or ``openvino-int8`` for ``model_dir`` (exporting first if need be)."""
+    """``openvino``, ``openvino-bf16`` or ``openvino-int8`` for ``model_dir`` (exporting first if need be)."""
     for module in ("onnx", "onnxscript", "openvino", *(("nncf",) if name == "openvino-int8" else ())):
         require(name, module)
+    if name == "openvino-bf16":
+        from ..hardware import has_native_bf16
+
+        if not has_native_bf16():
+            raise BackendError(f"backend {name!r} needs a CPU with native bf16 (AVX512-BF16 or AMX)")
     fp32 = onnx_export(model_dir, load_model)
     if name == "openvino-int8":
         folder = ensure_export(model_dir, "openvino-int8", lambda tmp: _compress(fp32, tmp))

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from ..hardware import cpu_description, cpu_flags
+from ..hardware import cpuinfo, cpu_description, cpu_flags
 from .base import MEASURED, is_installed
 
 CACHE_FILE = "backends.json"
@@ -101,7 +101,15 @@ def shipped_classes(path: Path = SHIPPED) -> list[dict]:
     return [r for r in rows if isinstance(r, dict) and r.get("backend") in MEASURED]
 
 
-def choose(config, installed=is_installed, flags: tuple[str, ...] | None = None) -> Choice:
+def _row_matches(row: dict, have: set[str], cpu: dict[str, str]) -> bool:
+    """A shipped row applies when the CPU has all its ``flags`` and every ``cpuinfo`` field it names
+    (e.g. vendor and family: the same flags gave opposite bf16 results on two CPUs)."""
+    fields = row.get("cpuinfo") or {}
+    return set(row.get("flags") or []) <= have and all(str(cpu.get(k, "")) == str(v) for k, v in fields.items())
+
+
+def choose(config, installed=is_installed, flags: tuple[str, ...] | None = None,
+           cpu: dict[str, str] | None = None) -> Choice:
     """What ``backend="auto"`` means for a model with ``config`` on this machine (see the module doc)."""
     entry = load_measurements().get(machine_key(config))
     if entry is not None:
@@ -109,8 +117,9 @@ def choose(config, installed=is_installed, flags: tuple[str, ...] | None = None)
         if best is not None:
             return Choice(best, f"measured on this machine ({cache_path()})")
     have = set(cpu_flags() if flags is None else flags)
+    cpu = cpuinfo() if cpu is None else cpu
     for row in shipped_classes():
-        if set(row.get("flags") or []) <= have and installed(row["backend"]):
+        if _row_matches(row, have, cpu) and installed(row["backend"]):
             return Choice(row["backend"], f"measured on CPUs with {', '.join(row.get('flags') or [])}: "
                                           f"{row.get('measured', '')}".rstrip(": "))
     return Choice(FALLBACK, "nothing measured for this CPU: torch, precision from framing.hardware")
