@@ -159,9 +159,15 @@ def test_auto_picks_the_fastest_backend_that_passed_the_gate(framing_dir, tmp_pa
 def test_auto_without_a_measurement_uses_the_shipped_table_then_torch(framing_dir, tmp_path, monkeypatch):
     from transformers import AutoConfig
 
+    import copy
+
     monkeypatch.setenv("FRAMING_CACHE", str(tmp_path))
-    cfg = AutoConfig.from_pretrained(framing_dir)
-    assert select.choose(cfg, flags=("amx_bf16", "amx_tile", "avx512f")).backend == "torch-bf16"
+    tiny = AutoConfig.from_pretrained(framing_dir)
+    amx = ("amx_bf16", "amx_tile", "avx512f")
+    assert select.choose(tiny, flags=amx).backend == "torch"  # rows name the model shape they measured
+    cfg = copy.deepcopy(tiny)
+    cfg.num_hidden_layers, cfg.hidden_size = 12, 384  # multilingual-e5-small's shape
+    assert select.choose(cfg, flags=amx).backend == "torch-bf16"
     none = select.choose(cfg, flags=("avx2",))
     assert none.backend == "torch" and "nothing measured" in none.reason
     zen5 = {"vendor_id": "AuthenticAMD", "cpu family": "26"}

@@ -101,11 +101,13 @@ def shipped_classes(path: Path = SHIPPED) -> list[dict]:
     return [r for r in rows if isinstance(r, dict) and r.get("backend") in MEASURED]
 
 
-def _row_matches(row: dict, have: set[str], cpu: dict[str, str]) -> bool:
+def _row_matches(row: dict, have: set[str], cpu: dict[str, str], shape: str) -> bool:
     """A shipped row applies when the CPU has all its ``flags`` and every ``cpuinfo`` field it names
-    (e.g. vendor and family: the same flags gave opposite bf16 results on two CPUs)."""
+    (e.g. vendor and family: the same flags gave opposite bf16 results on two CPUs), and the model has
+    the shape it was measured with (``model``, layers x hidden size), if it names one."""
     fields = row.get("cpuinfo") or {}
-    return set(row.get("flags") or []) <= have and all(str(cpu.get(k, "")) == str(v) for k, v in fields.items())
+    return (set(row.get("flags") or []) <= have and all(str(cpu.get(k, "")) == str(v) for k, v in fields.items())
+            and str(row.get("model", shape)) == shape)
 
 
 def choose(config, installed=is_installed, flags: tuple[str, ...] | None = None,
@@ -119,7 +121,7 @@ def choose(config, installed=is_installed, flags: tuple[str, ...] | None = None,
     have = set(cpu_flags() if flags is None else flags)
     cpu = cpuinfo() if cpu is None else cpu
     for row in shipped_classes():
-        if _row_matches(row, have, cpu) and installed(row["backend"]):
+        if _row_matches(row, have, cpu, model_shape(config)) and installed(row["backend"]):
             return Choice(row["backend"], f"measured on CPUs with {', '.join(row.get('flags') or [])}: "
                                           f"{row.get('measured', '')}".rstrip(": "))
     return Choice(FALLBACK, "nothing measured for this CPU: torch, precision from framing.hardware")
