@@ -52,6 +52,15 @@ def _names(entries: list[Path]) -> str:
     return shown + (f" and {len(entries) - SHOWN_NAMES} more" if len(entries) > SHOWN_NAMES else "")
 
 
+def _is_export(entry: Path) -> bool:
+    """A backend export cached beside the model (``onnx/``, ``.onnx.lock``, ...): derived from the
+    weights, so replacing the model may delete it (it is made again on the next use)."""
+    from .backends.export import EXPORT_KINDS
+
+    return ((entry.is_dir() and entry.name in EXPORT_KINDS)
+            or (entry.is_file() and entry.name in {f".{k}.lock" for k in EXPORT_KINDS}))
+
+
 def check_model_output_dir(path: str | os.PathLike, key: str = "output_dir") -> Path:
     """``path`` as a ``Path`` if a trained model may be written there, else :class:`OutputPathError`."""
     raw = str(path)
@@ -73,7 +82,8 @@ def check_model_output_dir(path: str | os.PathLike, key: str = "output_dir") -> 
             raise OutputPathError(f"{key}={raw!r} exists and is not a framing model directory (it holds "
                                   f"{_names(entries)}); only a previous framing model is replaced: choose "
                                   f"another {key} or empty it")
-        foreign = [e for e in entries if not (e.is_file() and (e.name in MODEL_FILES or SHARD.match(e.name)))]
+        foreign = [e for e in entries if not (e.is_file() and (e.name in MODEL_FILES or SHARD.match(e.name)))
+                   and not _is_export(e)]
         if foreign:
             raise OutputPathError(f"{key}={raw!r} is a framing model directory but also holds "
                                   f"{_names(foreign)}, which replacing it would delete; move them first")

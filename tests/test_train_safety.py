@@ -187,3 +187,20 @@ def test_signal_during_the_swap_is_held_until_it_is_done(tmp_path, monkeypatch, 
         signal.signal(sig, previous)
     assert len(calls) == 2 and (out / "config.json").read_text() == "new"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_backend_exports_beside_a_model_do_not_block_replacing_it(tmp_path, small_trained):
+    """onnx/ and its lock file are caches derived from the weights: retraining into the folder may
+    replace them; anything else foreign is still refused."""
+    from framing.errors import OutputPathError
+    from framing.output_paths import check_model_output_dir
+
+    target = tmp_path / "model"
+    shutil.copytree(small_trained, target)
+    (target / "onnx").mkdir()
+    (target / "onnx" / "model.onnx").write_bytes(b"x")
+    (target / ".onnx.lock").write_text("")
+    assert check_model_output_dir(target) == target
+    (target / "notes").mkdir()
+    with pytest.raises(OutputPathError, match="notes/"):
+        check_model_output_dir(target)
