@@ -55,6 +55,8 @@ def _run(inputs, out, model, **kw):
 
     kw.setdefault("partition_rows", PART_ROWS)
     kw.setdefault("num_workers", 1)
+    # fp32 on both sides: the workers (fewer threads each) would otherwise measure their own precision
+    kw.setdefault("precision", "fp32")
     return score_archive(inputs, str(out), model, progress=False, **kw)
 
 
@@ -77,7 +79,7 @@ def test_jsonl_and_parquet_labels_are_those_of_predict(ray_session, ctx_model, t
     write_jsonl(src / "a.jsonl", recs)
     _write_parquet(src / "b.parquet", recs, row_group_size=700)  # row groups across partition edges
     s = _run(src, tmp_path / "out", ctx_model, num_workers=2)
-    expected = predict([r["text"] for r in recs], ctx_model, context=article_contexts(recs))
+    expected = predict([r["text"] for r in recs], ctx_model, context=article_contexts(recs), precision="fp32")
     assert s.partitions == 2 * len(recs) // PART_ROWS and s.scored == s.partitions and s.skipped == 0
     assert s.rows == s.passages == 2 * len(recs)
     for prefix in ("part-00000-", "part-00001-"):  # a.jsonl, b.parquet
@@ -143,7 +145,7 @@ def test_rerun_skips_finished_partitions_and_a_crash_leaves_nothing_half_written
     assert (s.partitions, s.skipped, s.scored) == (6, len(visible), 6 - len(visible))
     assert not list((out / "_tmp").iterdir())
     rows = _read(out)
-    expected = predict([r["text"] for r in recs], ctx_model, context=article_contexts(recs))
+    expected = predict([r["text"] for r in recs], ctx_model, context=article_contexts(recs), precision="fp32")
     assert [r["label"] for r in rows] == [p.label for p in expected]
     again = _run(src, out, ctx_model, partition_rows=100)
     assert (again.skipped, again.scored) == (6, 0)
@@ -164,7 +166,7 @@ def test_article_mode_rows_and_offsets_are_those_of_score_article(ray_session, c
     assert s.partitions == 4 and s.rows == len(arts)
     rows = _read(tmp_path / "out")
     got = [r for r in rows if r["article_id"] != "blank"]
-    want = [(a["id"], p) for a in arts[:-1] for p in score_article(a["text"], ctx_model).passages]
+    want = [(a["id"], p) for a in arts[:-1] for p in score_article(a["text"], ctx_model, precision="fp32").passages]
     assert len(got) == len(want) and s.passages == len(want) + 1
     for r, (aid, p) in zip(got, want):
         assert (r["id"], r["article_id"], r["passage"], r["start"], r["end"], r["text"], r["label"]) == (
@@ -229,11 +231,12 @@ def test_cli_engine_ray_and_the_install_hint(ray_session, ctx_model, tmp_path, c
     _write_parquet(tmp_path / "in.parquet", recs)
     out = tmp_path / "out"
     code = main(["predict", "--engine", "ray", str(tmp_path / "in.parquet"), "--output", str(out), "--model",
-                 ctx_model, "--num-workers", "1", "--partition-rows", "16", "--quiet"])
+                 ctx_model, "--num-workers", "1", "--partition-rows", "16", "--quiet", "--precision", "fp32"])
     assert code == 0
     rows = _read(out)
     assert [r["label"] for r in rows] == [p.label for p in predict([r["text"] for r in recs], ctx_model,
-                                                                   context=article_contexts(recs))]
+                                                                   context=article_contexts(recs),
+                                                                   precision="fp32")]
     assert main(["predict", "--engine", "ray", str(tmp_path / "in.parquet"), "--model", ctx_model]) == 2
     assert "give --output DIR" in capsys.readouterr().err
     monkeypatch.setitem(__import__("sys").modules, "ray", None)  # as without Ray installed
