@@ -13,7 +13,7 @@ import yaml
 from framing.labels import LABELS
 from framing.training_args import ConfigError, load_config
 
-from .conftest import script_env, tiny_config
+from .conftest import interrupted_run, script_env, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -99,25 +99,12 @@ def test_same_config_same_metrics(tmp_path, tiny_model_dir, synthetic_corpus, tr
 
 def test_resume_after_interruption(tmp_path, tiny_model_dir, synthetic_corpus, capsys):
     """A run killed after its first checkpoint resumes from it and ends as an uninterrupted run does."""
-    from transformers import Trainer
-
     from framing.trainer import run_training
 
     extra = ("training.max_steps=-1", "training.epochs=2", "seed_evaluation=none")
     full = run_training(tiny_config(tiny_model_dir, synthetic_corpus, tmp_path / "full", *extra))
-    original = Trainer._save_checkpoint
-
-    def interrupt(self, *a, **k):
-        original(self, *a, **k)
-        raise KeyboardInterrupt("simulated crash after the first checkpoint")
-
     cfg = tiny_config(tiny_model_dir, synthetic_corpus, tmp_path / "cut", *extra)
-    Trainer._save_checkpoint = interrupt
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_training(cfg)
-    finally:
-        Trainer._save_checkpoint = original
+    interrupted_run(cfg)
     assert not (tmp_path / "cut").exists()  # nothing half-written
     capsys.readouterr()
     resumed = run_training(cfg)
