@@ -145,6 +145,15 @@ def external_sets(entries: Sequence[str | Path]) -> tuple[list[EvalSet], list[st
     return sets, skipped
 
 
+def corpus_splits(cfg: TrainConfig) -> dict[str, list[dict]]:
+    """The bundled corpus (or ``cfg.data``'s files) split as the run with config ``cfg`` split it."""
+    from .data import grouped_split, load_corpus
+    from .training_args import split_config
+
+    records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
+    return grouped_split(records, split_config(cfg))
+
+
 def split_sets(splits: dict[str, list[dict]], real: Sequence[EvalSet] = ()) -> list[EvalSet]:
     """Validation, test, the held-out seed passages (when the split has them) and ``real``: the sets a
     re-calibrated model (a soup, an ensemble) is scored on."""

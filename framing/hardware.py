@@ -22,7 +22,6 @@ atomically), and uses it from then on. A CPU without native bf16 gets fp32
 
 from __future__ import annotations
 
-import json
 import platform
 import sys
 import threading
@@ -93,11 +92,9 @@ def _cache_path() -> Path:
 
 
 def _load_cache() -> dict:
-    try:
-        data = json.loads(_cache_path().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    from .io_utils import read_json_cache
+
+    return read_json_cache(_cache_path())
 
 
 def time_precisions(model, task: str) -> dict[str, float]:

@@ -60,12 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         print("error: an ensemble needs at least two models", file=sys.stderr)
         return 2
     from framing.calibration import fit_temperature
-    from framing.data import grouped_split, load_corpus
-    from framing.evaluation import (evaluate_sets, external_sets, format_report, label_ids, macro_f1_table,
-                                     record_logits, split_sets)
+    from framing.evaluation import (corpus_splits, evaluate_sets, external_sets, format_report, label_ids,
+                                     macro_f1_table, record_logits, split_sets)
     from framing.inference import ModelDirectoryError, Predictor
     from framing.io_utils import atomic_write_json, check_output_file
-    from framing.training_args import load_config, split_config
+    from framing.training_args import load_config
 
     try:
         if args.json:
@@ -78,8 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = load_config(args.models[0] / "training_config.yaml")
     cfg.training.eval_batch_size = args.batch_size
     cfg.evaluation.baselines = False
-    records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
-    splits = grouped_split(records, split_config(cfg))
+    splits = corpus_splits(cfg)
     ensemble.temperature = fit_temperature(record_logits(ensemble, splits["validation"], args.batch_size),
                                            label_ids(splits["validation"]))
     sets = split_sets(splits, external_sets(cfg.evaluation.real_data)[0])

@@ -31,13 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-    from framing.data import grouped_split, load_corpus
     from framing.errors import FramingError
-    from framing.evaluation import EvalSet, evaluate_sets, external_sets, format_report
+    from framing.evaluation import EvalSet, corpus_splits, evaluate_sets, external_sets, format_report
     from framing.inference import Predictor
     from framing.io_utils import atomic_write_json, check_output_file
     from framing.records import load_records
-    from framing.training_args import TrainConfig, load_config, split_config
+    from framing.training_args import TrainConfig, load_config
 
     try:
         if args.json:
@@ -47,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(cfg_file) if cfg_file.is_file() else TrainConfig()
         cfg.training.eval_batch_size = args.batch_size
         cfg.evaluation.baselines = cfg_file.is_file() and not args.no_baselines
-        records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
-        splits = grouped_split(records, split_config(cfg))
+        splits = corpus_splits(cfg)
         if args.data:
             sets = [EvalSet(f.stem, f"annotated passages from {f}", load_records([f])) for f in args.data]
         else:

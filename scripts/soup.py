@@ -49,12 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     from safetensors.torch import save_file
 
     from framing.calibration import fit_temperature
-    from framing.data import grouped_split, load_corpus
-    from framing.evaluation import (evaluate_sets, external_sets, format_report, label_ids, macro_f1_table,
-                                     record_logits, split_sets)
+    from framing.evaluation import (corpus_splits, evaluate_sets, external_sets, format_report, label_ids,
+                                     macro_f1_table, record_logits, split_sets)
     from framing.inference import ModelDirectoryError, Predictor
     from framing.io_utils import atomic_write_json
-    from framing.training_args import load_config, split_config
+    from framing.training_args import load_config
 
     try:
         for d in args.models:
@@ -64,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     cfg = load_config(args.models[0] / "training_config.yaml")
-    records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
-    splits = grouped_split(records, split_config(cfg))
+    splits = corpus_splits(cfg)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{args.output.name}.", dir=args.output.parent))
     try:

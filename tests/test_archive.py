@@ -269,3 +269,20 @@ def test_jsonl_blocks_read_exactly_their_rows_with_file_line_numbers(tmp_path, m
         got += list(zip(rows.where, rows.ids))
         assert len(set(rows.articles)) * 3 >= len(rows.texts)  # whole articles of 3 rows (the last: fewer)
     assert got == want and len(parts) == 7  # 40 rows in blocks of 6 (5, extended to the article's end)
+
+
+def test_backend_option_is_checked_and_older_manifests_without_it_still_resume():
+    """An unknown backend is refused before any work (naming the known ones); a manifest written before
+    the option existed compares equal to a run with the default backend, and unequal to another one."""
+    from framing.archive.manifest import differences
+    from framing.archive.options import ArchiveOptions
+    from framing.backends.base import BackendError
+
+    with pytest.raises(BackendError, match="unknown backend 'onnx-fp64'.*openvino-bf16"):
+        ArchiveOptions(backend="onnx-fp64")
+    old_options = ArchiveOptions().to_dict()
+    del old_options["backend"]
+    old = {"options": old_options}
+    assert differences(old, {"options": ArchiveOptions().to_dict()}) == []
+    assert differences(old, {"options": ArchiveOptions(backend="torch-fp32").to_dict()}) == [
+        "options (backend: 'auto' -> 'torch-fp32')"]

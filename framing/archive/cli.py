@@ -62,7 +62,7 @@ def _run(args: argparse.Namespace) -> int:
                       lang_column=args.lang_column, partition_rows=args.partition_rows, keep_text=args.keep_text,
                       num_workers=args.num_workers, cpus_per_worker=args.cpus_per_worker,
                       threads_per_worker=args.threads_per_worker, batch_size=args.batch_size, device=args.device,
-                      precision=args.precision, overwrite=args.overwrite, progress=not args.quiet)
+                      precision=args.precision, backend=args.backend, overwrite=args.overwrite, progress=not args.quiet)
     if not args.quiet:
         print(f"done: {s.partitions} partitions in {s.output} ({s.skipped} finished earlier, {s.scored} scored "
               f"now: {s.rows} rows, {s.passages} passages, {s.seconds:.1f} s)", file=sys.stderr)

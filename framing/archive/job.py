@@ -62,7 +62,8 @@ def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], outpu
                   lang_column: str | None = None, partition_rows: int | None = None, keep_text: bool = False,
                   num_workers: int = 1, cpus_per_worker: float = 1, threads_per_worker: int | None = None,
                   batch_size: int = DEFAULT_BATCH_SIZE, device: str | None = None, precision: str = "auto",
-                  overwrite: bool = False, progress: bool = True, _fault: Callable | None = None,
+                  backend: str = "auto", overwrite: bool = False, progress: bool = True,
+                  _fault: Callable | None = None,
                   ) -> ArchiveSummary:
     """Score JSONL/parquet files (local or any pyarrow filesystem) on Ray Data into partitioned parquet.
 
@@ -72,7 +73,8 @@ def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], outpu
     ``score_article()``'s (article mode). Uses the Ray cluster this process is
     connected to (``ray.init()`` first, or ``RAY_ADDRESS``), else starts a local one.
     ``threads_per_worker`` (torch threads) defaults to ``cpus_per_worker``;
-    ``device="cuda"`` gives each actor one GPU.
+    ``device="cuda"`` gives each actor one GPU. ``backend`` is :func:`framing.predict`'s (``"auto"``:
+    each worker's fastest faithful one for its thread count, see :mod:`framing.backends`).
     """
     from ..device import resolve_device
     from ..inference import default_model_path
@@ -89,7 +91,7 @@ def score_archive(inputs: str | os.PathLike | Sequence[str | os.PathLike], outpu
     opts = ArchiveOptions(level=level, text_column=text_column, id_column=id_column,
                           article_column=article_column, para_column=para_column, lang_column=lang_column,
                           partition_rows=partition_rows or ArchiveOptions.partition_rows, keep_text=keep_text,
-                          precision=precision)
+                          precision=precision, backend=backend)
     model = str(model) if model is not None else default_model_path()
     if device and not str(device).startswith("cuda"):
         device = resolve_device(device)  # a cuda device is resolved by the actors (the driver may have no GPU)

@@ -58,6 +58,7 @@ def differences(old: dict, new: dict) -> list[str]:
             if _model_key(a or {}) != _model_key(b or {}):
                 out.append(f"model ({(a or {}).get('path')} -> {b.get('path')})")
         elif key == "options" and isinstance(a, dict):
+            a = {**ArchiveOptions().to_dict(), **a}  # an option added since (e.g. backend) had its default
             changed = [k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
             if changed:
                 out.append("options (" + ", ".join(f"{k}: {a.get(k)!r} -> {b.get(k)!r}" for k in changed) + ")")

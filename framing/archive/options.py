@@ -31,6 +31,7 @@ class ArchiveOptions:
     partition_rows: int = DEFAULT_PARTITION_ROWS
     keep_text: bool = False  # also write each passage's text
     precision: str = "auto"
+    backend: str = "auto"  # see framing.backends; "auto": each worker's fastest faithful one
 
     def __post_init__(self) -> None:
         if self.level not in LEVELS:
@@ -39,6 +40,9 @@ class ArchiveOptions:
             raise UsageError(f"--partition-rows must be at least 1, got {self.partition_rows}")
         if not self.text_column:
             raise UsageError("--text-column must name a column")
+        from ..backends.base import check_name
+
+        check_name(self.backend)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -73,7 +73,7 @@ class PartitionScorer:
         self.opts = ArchiveOptions(**options)
         self.out = OutputDir(output)
         self.batch_size, self.device, self.fault = batch_size, device, fault
-        load_predictor(self.model, device, self.opts.precision)
+        load_predictor(self.model, device, self.opts.precision, self.opts.backend)
 
     def __call__(self, batch: dict) -> dict:
         keys, rows, passages, seconds = [], [], [], []

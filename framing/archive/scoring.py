@@ -92,7 +92,7 @@ def score_rows(rows: Rows, model: str, opts: ArchiveOptions, *, batch_size: int,
         for i in range(len(texts)):
             _meta(cols, rows.ids[i], rows.articles[i], rows.paras[i], None, None)
     preds = predict(texts, model, batch_size=batch_size, device=device, precision=opts.precision,
-                    context=contexts) if texts else []
+                    backend=opts.backend, context=contexts) if texts else []
     for p in preds:
         cols["label"].append(p.label)
         for lab, c in zip(LABELS, SCORE_COLUMNS):

@@ -15,7 +15,6 @@ A backend that failed the gate is never picked, however fast it ran.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -69,11 +68,9 @@ def cache_path() -> Path:
 
 def load_measurements() -> dict:
     """Every cached measurement (``{machine_key: entry}``); an unreadable cache is an empty one."""
-    try:
-        data = json.loads(cache_path().read_text(encoding="utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (OSError, ValueError):
-        return {}
+    from ..io_utils import read_json_cache
+
+    return read_json_cache(cache_path())
 
 
 def save_measurement(key: str, entry: dict) -> Path:
