@@ -19,9 +19,13 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .labels import LABELS
 from .records import COLUMNS, CorpusError, load_records
+
+if TYPE_CHECKING:
+    from .training_args import DataConfig
 
 CORPUS_DIR = Path(__file__).with_name("corpus")
 SEED_SOURCES = ("seed", "translation")
@@ -43,6 +47,11 @@ def load_corpus(paths: Sequence[str | Path] | None = None, languages: Sequence[s
                 sources: Sequence[str] | None = None) -> list[dict]:
     """Load and validate the bundled corpus (or ``paths``), then filter it."""
     return filter_records(load_records(paths or corpus_files()), languages, sources)
+
+
+def load_configured_corpus(data: DataConfig) -> list[dict]:
+    """The records a run's ``data:`` section selects (its files, or the bundled corpus; filtered)."""
+    return load_corpus(data.files or None, data.languages or None, data.sources or None)
 
 
 def is_seed_article(record: dict) -> bool:

@@ -147,10 +147,10 @@ def external_sets(entries: Sequence[str | Path]) -> tuple[list[EvalSet], list[st
 
 def corpus_splits(cfg: TrainConfig) -> dict[str, list[dict]]:
     """The bundled corpus (or ``cfg.data``'s files) split as the run with config ``cfg`` split it."""
-    from .data import grouped_split, load_corpus
+    from .data import grouped_split, load_configured_corpus
     from .training_args import split_config
 
-    records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
+    records = load_configured_corpus(cfg.data)
     return grouped_split(records, split_config(cfg))
 
 

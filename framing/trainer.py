@@ -28,7 +28,7 @@ import numpy as np
 
 from .base_model import resolve
 from .calibration import fit_temperature, nll
-from .data import grouped_split, is_seed_article, load_corpus, summary_table
+from .data import grouped_split, is_seed_article, load_configured_corpus, summary_table
 from .distributed import (PROCESS_GROUP_TIMEOUT_S, World, broadcast, init_world, main_first, on_main,
                           per_process_batch, quiet_unless_main, share_cpu_threads, training_on_cuda,
                           use_all_local_threads)
@@ -277,7 +277,7 @@ def _run_training(cfg: TrainConfig, world: World) -> dict:
 
     t_start = time.perf_counter()
     out_dir, work_root = check_output(cfg.output_dir, WORK_SUFFIX)  # only a previous model may be replaced
-    records = load_corpus(cfg.data.files or None, cfg.data.languages or None, cfg.data.sources or None)
+    records = load_configured_corpus(cfg.data)
     split_cfg = split_config(cfg)
     check_training_data(records, cfg, split_cfg)  # before the base model loads
     per_process_batch(cfg.training.batch_size, world.size)

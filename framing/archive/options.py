@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from ..backends.base import check_name
 from ..errors import UsageError
 
 LEVELS = ("passage", "article")
@@ -40,8 +41,6 @@ class ArchiveOptions:
             raise UsageError(f"--partition-rows must be at least 1, got {self.partition_rows}")
         if not self.text_column:
             raise UsageError("--text-column must name a column")
-        from ..backends.base import check_name
-
         check_name(self.backend)
 
     def to_dict(self) -> dict:

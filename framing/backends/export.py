@@ -42,9 +42,9 @@ INT8_PER_CHANNEL = True  # per-output-channel weight scales: closer to fp32 than
 _DIR_MODE = 0o755
 # The export folders (and their lock files) a model directory may hold beside the model: derived
 # caches, which retraining into the directory may delete (framing.output_paths).
-EXPORT_KINDS = ("onnx", "onnx-int8", "openvino-int8")
 _TOOLS = {"onnx": ("torch", "onnx", "onnxscript"), "onnx-int8": ("torch", "onnx", "onnxscript", "onnxruntime"),
           "openvino-int8": ("torch", "onnx", "onnxscript", "openvino", "nncf")}
+EXPORT_KINDS = tuple(_TOOLS)
 
 
 def _version(dist: str) -> str:
