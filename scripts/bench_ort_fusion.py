@@ -16,7 +16,6 @@ an experiment: the shipped export stays unfused unless this says fusion pays.
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import tempfile
 import time
@@ -39,15 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoConfig, AutoTokenizer
 
-    from framing.backends.export import quantize_int8
+    from framing.backends.bench import sample_corpus
+    from framing.backends.export import export_dir, quantize_int8
     from framing.backends.onnx_backend import OnnxBackend
-    from framing.data import load_corpus
     from framing.inference import predict
     from framing.training_args import TrainConfig
 
     for backend in ("onnx", "onnx-int8"):  # make (or reuse) the cached exports
         predict(["warm-up passage"], str(args.model), backend=backend)
-    plain = args.model / "onnx"
+    plain, plain8 = export_dir(args.model, "onnx"), export_dir(args.model, "onnx-int8")
     with tempfile.TemporaryDirectory() as tmp:
         fused, fused8 = Path(tmp) / "fused", Path(tmp) / "fused-int8"
         fused.mkdir(), fused8.mkdir()
@@ -58,15 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         graph.save_model_to_file(str(fused / "model.onnx"))
         quantize_int8(fused, fused8)
         sessions = {name: OnnxBackend(name, folder) for name, folder in
-                    [("onnx", plain), ("onnx-int8", args.model / "onnx-int8"), ("fused", fused),
+                    [("onnx", plain), ("onnx-int8", plain8), ("fused", fused),
                      ("fused-int8", fused8)]}
 
-        records = load_corpus()
-        random.Random(0).shuffle(records)
-        prefix = TrainConfig().text_prefix
-        texts = [prefix + r["text"] for r in records[:args.passages]]
+        cfg = TrainConfig()
+        texts = [cfg.text_prefix + r["text"] for r in sample_corpus(args.passages, seed=0)]
         tok = AutoTokenizer.from_pretrained(str(args.model))
-        batches = [tok(texts[i:i + BATCH], padding=True, truncation=True, max_length=256, return_tensors="np")
+        batches = [tok(texts[i:i + BATCH], padding=True, truncation=True,
+                       max_length=cfg.training.max_length, return_tensors="np")
                    for i in range(0, len(texts), BATCH)]
 
         def labels(backend) -> tuple[np.ndarray, float]:
